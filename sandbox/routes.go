@@ -10,4 +10,7 @@ func (s *Server) registerRoutes() {
 	s.registerCompanies()
 	s.registerOAuth()
 	s.registerAdmin()
+	s.registerWorkflows()
+	s.registerCampaigns()
+	s.registerWebhooks()
 }

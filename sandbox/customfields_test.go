@@ -1,0 +1,222 @@
+package sandbox_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ghlkit/ghlkit/sandbox"
+)
+
+func TestLocationCustomFieldsV1(t *testing.T) {
+	e := newTestEnv(t)
+	base := "/locations/" + e.L1 + "/customFields"
+	f := e.do("POST", base, e.TokL1, map[string]any{"name": "Pin Code", "dataType": "TEXT", "placeholder": "Pin", "position": 2}).mustStatus(t, 201).JSON(t)["customField"].(map[string]any)
+	id, _ := f["id"].(string)
+	if len(id) != 20 || f["fieldKey"] != "contact.pin_code" || f["model"] != "contact" || f["dataType"] != "TEXT" ||
+		f["placeholder"] != "Pin" || f["position"] != float64(2) || f["locationId"] != e.L1 {
+		t.Fatalf("created = %v", f)
+	}
+	opp := e.do("POST", base, e.TokL1, map[string]any{"name": "Deal Size", "dataType": "SINGLE_OPTIONS", "model": "opportunity", "options": []string{"Small", "Large"}}).mustStatus(t, 201).JSON(t)["customField"].(map[string]any)
+	if opp["fieldKey"] != "opportunity.deal_size" || fmt.Sprint(opp["picklistOptions"]) != "[Small Large]" {
+		t.Errorf("opportunity field = %v", opp)
+	}
+	e.do("POST", "/locations/"+e.L2+"/customFields", e.TokL2, map[string]any{"name": "Elsewhere", "dataType": "TEXT"}).mustStatus(t, 201)
+
+	keys := func(q string) string {
+		var out []any
+		for _, f := range e.do("GET", base+q, e.TokL1, nil).mustStatus(t, 200).JSON(t)["customFields"].([]any) {
+			out = append(out, f.(map[string]any)["fieldKey"])
+		}
+		return fmt.Sprint(out)
+	}
+	if got := keys(""); got != "[contact.pin_code opportunity.deal_size]" {
+		t.Errorf("list = %s", got)
+	}
+	if got := keys("?model=contact"); got != "[contact.pin_code]" {
+		t.Errorf("model=contact = %s", got)
+	}
+	if got := keys("?model=opportunity"); got != "[opportunity.deal_size]" {
+		t.Errorf("model=opportunity = %s", got)
+	}
+	wantError(t, e.do("GET", base+"?model=invoice", e.TokL1, nil), 422, "model must be one of")
+
+	// One source of truth: the v2 API sees the field created through v1.
+	v2 := e.do("GET", "/custom-fields/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["field"].(map[string]any)
+	if v2["fieldKey"] != "contact.pin_code" || v2["objectKey"] != "contact" || v2["name"] != "Pin Code" {
+		t.Errorf("v2 view = %v", v2)
+	}
+
+	upd := e.do("PUT", base+"/"+id, e.TokL1, map[string]any{"name": "Postal Code", "placeholder": "Zip"}).mustStatus(t, 200).JSON(t)["customField"].(map[string]any)
+	if upd["name"] != "Postal Code" || upd["placeholder"] != "Zip" || upd["fieldKey"] != "contact.pin_code" || upd["position"] != float64(2) {
+		t.Errorf("update = %v", upd)
+	}
+	got := e.do("GET", base+"/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["customField"].(map[string]any)
+	if got["name"] != "Postal Code" {
+		t.Errorf("read back = %v", got)
+	}
+
+	// Keys are unique per location; validation names the field.
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"name": "pin code", "dataType": "TEXT"}), 400, "contact.pin_code already exists")
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"name": "X", "dataType": "COLOR"}), 422, "dataType must be one of")
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"name": "X"}), 422, "dataType should not be empty")
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"dataType": "TEXT"}), 422, "name should not be empty")
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"name": "X", "dataType": "MULTIPLE_OPTIONS"}), 422, "options should not be empty")
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"name": "X", "dataType": "TEXT", "model": "invoice"}), 422, "model must be one of")
+	wantError(t, e.do("POST", base, e.TokL1, map[string]any{"name": "X", "dataType": "TEXT", "position": "first"}), 422, "position must be a number")
+	wantError(t, e.do("PUT", base+"/"+id, e.TokL1, map[string]any{"placeholder": "x"}), 422, "name should not be empty")
+	wantError(t, e.do("POST", base, e.TokL1, `{"name":"X",`), 400, "")
+
+	// Access.
+	wantError(t, e.do("GET", "/locations/"+e.L2+"/customFields/"+id, e.TokL2, nil), 403, sandbox.MsgLocation)
+	wantError(t, e.do("PUT", "/locations/"+e.L2+"/customFields/"+id, e.TokL2, map[string]any{"name": "x"}), 403, sandbox.MsgLocation)
+	wantError(t, e.do("DELETE", "/locations/"+e.L2+"/customFields/"+id, e.TokL2, nil), 403, sandbox.MsgLocation)
+	wantError(t, e.do("GET", base, e.TokL3, nil), 403, sandbox.MsgLocation)
+	wantError(t, e.do("GET", base, e.TokC1, nil), 401, sandbox.MsgAuthClass)
+	wantError(t, e.do("GET", base, e.TokL1Read, nil), 401, sandbox.MsgScope)
+	wantError(t, e.do("POST", base, e.TokL1Read, map[string]any{"name": "X", "dataType": "TEXT"}), 401, sandbox.MsgScope)
+
+	if m := e.do("DELETE", base+"/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t); m["succeded"] != true {
+		t.Errorf("delete = %v", m)
+	}
+	wantError(t, e.do("GET", base+"/"+id, e.TokL1, nil), 404, "Custom field not found")
+	wantError(t, e.do("GET", "/custom-fields/"+id, e.TokL1, nil), 404, "Custom field not found")
+	// The key is free again.
+	e.do("POST", base, e.TokL1, map[string]any{"name": "Pin Code", "dataType": "TEXT"}).mustStatus(t, 201)
+}
+
+func TestCustomFieldsV2(t *testing.T) {
+	e := newTestEnv(t)
+	create := func(tok string, body any) *response {
+		t.Helper()
+		return e.do("POST", "/custom-fields/", tok, body)
+	}
+	f := create(e.TokL1, map[string]any{
+		"locationId": e.L1, "name": "Favourite Colour", "dataType": "SINGLE_OPTIONS", "objectKey": "contact", "showInForms": true,
+		"options": []map[string]any{{"key": "red", "label": "Red"}, {"label": "Sky Blue"}},
+	}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)
+	id, _ := f["id"].(string)
+	if len(id) != 20 || f["fieldKey"] != "contact.favourite_colour" || f["objectKey"] != "contact" || f["locationId"] != e.L1 || f["parentId"] != "" {
+		t.Fatalf("created = %v", f)
+	}
+	if opts := fmt.Sprint(f["options"]); opts != "[map[key:red label:Red] map[key:sky_blue label:Sky Blue]]" {
+		t.Errorf("options = %s", opts)
+	}
+	// The v1 view shows the labels as picklist options.
+	v1 := e.do("GET", "/locations/"+e.L1+"/customFields/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["customField"].(map[string]any)
+	if fmt.Sprint(v1["picklistOptions"]) != "[Red Sky Blue]" || v1["model"] != "contact" {
+		t.Errorf("v1 view = %v", v1)
+	}
+
+	// Explicit keys, bare or prefixed, and custom objects.
+	pet := create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Pet Name", "dataType": "TEXT", "objectKey": "custom_object.pet", "fieldKey": "custom_object.pet.name"}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)
+	if pet["fieldKey"] != "custom_object.pet.name" || pet["objectKey"] != "custom_object.pet" {
+		t.Errorf("custom object field = %v", pet)
+	}
+	bare := create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Score", "dataType": "NUMERICAL", "fieldKey": "lead_score"}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)
+	if bare["fieldKey"] != "contact.lead_score" {
+		t.Errorf("bare key = %v", bare["fieldKey"])
+	}
+	// Custom-object fields stay out of the v1 list.
+	if n := len(e.do("GET", "/locations/"+e.L1+"/customFields", e.TokL1, nil).mustStatus(t, 200).JSON(t)["customFields"].([]any)); n != 2 {
+		t.Errorf("v1 list has %d fields, want 2", n)
+	}
+
+	// Folders and the object-key listing.
+	folder := e.do("POST", "/custom-fields/folder", e.TokL1, map[string]any{"objectKey": "contact", "name": "Profile", "locationId": e.L1}).mustStatus(t, 201).JSON(t)
+	fid, _ := folder["id"].(string)
+	if len(fid) != 20 || folder["name"] != "Profile" || folder["objectKey"] != "contact" || folder["locationId"] != e.L1 {
+		t.Fatalf("folder = %v", folder)
+	}
+	inFolder := create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Nickname", "dataType": "TEXT", "parentId": fid}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)
+	if inFolder["parentId"] != fid {
+		t.Errorf("field in folder = %v", inFolder)
+	}
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Y", "dataType": "TEXT", "parentId": sandbox.NewID()}), 422, "parentId")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Y", "dataType": "TEXT", "objectKey": "opportunity", "parentId": fid}), 422, "parentId")
+
+	byKey := e.do("GET", "/custom-fields/object-key/contact?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t)
+	var fkeys []any
+	for _, f := range byKey["fields"].([]any) {
+		fkeys = append(fkeys, f.(map[string]any)["fieldKey"])
+	}
+	if fmt.Sprint(fkeys) != "[contact.favourite_colour contact.lead_score contact.nickname]" {
+		t.Errorf("object-key fields = %v", fkeys)
+	}
+	if folders := byKey["folders"].([]any); len(folders) != 1 || folders[0].(map[string]any)["id"] != fid {
+		t.Errorf("object-key folders = %v", folders)
+	}
+	petList := e.do("GET", "/custom-fields/object-key/custom_object.pet?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t)
+	if fs := petList["fields"].([]any); len(fs) != 1 || len(petList["folders"].([]any)) != 0 {
+		t.Errorf("pet listing = %v", petList)
+	}
+	wantError(t, e.do("GET", "/custom-fields/object-key/contact", e.TokL1, nil), 422, "locationId should not be empty")
+	wantError(t, e.do("GET", "/custom-fields/object-key/contact?locationId="+e.L1, e.TokL2, nil), 403, sandbox.MsgLocation)
+
+	ren := e.do("PUT", "/custom-fields/folder/"+fid, e.TokL1, map[string]any{"name": "About", "locationId": e.L1}).mustStatus(t, 200).JSON(t)
+	if ren["name"] != "About" || ren["id"] != fid {
+		t.Errorf("folder rename = %v", ren)
+	}
+	wantError(t, e.do("PUT", "/custom-fields/folder/"+fid, e.TokL1, map[string]any{"locationId": e.L1}), 422, "name should not be empty")
+	wantError(t, e.do("PUT", "/custom-fields/folder/"+fid, e.TokL2, map[string]any{"name": "x", "locationId": e.L2}), 403, sandbox.MsgLocation)
+	wantError(t, e.do("DELETE", "/custom-fields/folder/"+fid+"?locationId="+e.L2, e.TokL2, nil), 403, sandbox.MsgLocation)
+	wantError(t, e.do("DELETE", "/custom-fields/folder/"+fid, e.TokL1, nil), 422, "locationId should not be empty")
+	wantError(t, e.do("POST", "/custom-fields/folder", e.TokL1, map[string]any{"name": "x", "locationId": e.L1}), 422, "objectKey should not be empty")
+	wantError(t, e.do("POST", "/custom-fields/folder", e.TokL2, map[string]any{"objectKey": "contact", "name": "x", "locationId": e.L1}), 403, sandbox.MsgLocation)
+	delFolder := e.do("DELETE", "/custom-fields/folder/"+fid+"?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t)
+	if delFolder["succeded"] != true || delFolder["id"] != fid || delFolder["key"] != "contact" {
+		t.Errorf("folder delete = %v", delFolder)
+	}
+	// Its field survives at the top level.
+	if got := e.do("GET", "/custom-fields/"+inFolder["id"].(string), e.TokL1, nil).mustStatus(t, 200).JSON(t)["field"].(map[string]any); got["parentId"] != "" {
+		t.Errorf("field after folder delete = %v", got)
+	}
+	wantError(t, e.do("PUT", "/custom-fields/folder/"+fid, e.TokL1, map[string]any{"name": "x", "locationId": e.L1}), 404, "Folder not found")
+
+	// Update: options may grow, never shrink.
+	upd := e.do("PUT", "/custom-fields/"+id, e.TokL1, map[string]any{
+		"locationId": e.L1, "name": "Colour", "showInForms": false,
+		"options": []map[string]any{{"key": "red", "label": "Red"}, {"key": "sky_blue", "label": "Sky Blue"}, {"key": "green", "label": "Green"}},
+	}).mustStatus(t, 200).JSON(t)["field"].(map[string]any)
+	if upd["name"] != "Colour" || upd["showInForms"] != false || len(upd["options"].([]any)) != 3 || upd["fieldKey"] != "contact.favourite_colour" {
+		t.Errorf("update = %v", upd)
+	}
+	wantError(t, e.do("PUT", "/custom-fields/"+id, e.TokL1, map[string]any{"locationId": e.L1, "showInForms": true, "options": []map[string]any{{"key": "red", "label": "Red"}}}), 422, "removing options is not supported")
+	v1 = e.do("GET", "/locations/"+e.L1+"/customFields/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["customField"].(map[string]any)
+	if fmt.Sprint(v1["picklistOptions"]) != "[Red Sky Blue Green]" || v1["name"] != "Colour" {
+		t.Errorf("v1 after v2 update = %v", v1)
+	}
+	wantError(t, e.do("PUT", "/custom-fields/"+id, e.TokL1, map[string]any{"showInForms": true}), 422, "locationId should not be empty")
+	wantError(t, e.do("PUT", "/custom-fields/"+id, e.TokL1, map[string]any{"locationId": e.L1, "acceptedFormats": ".exe"}), 422, "acceptedFormats must be one of")
+
+	// Creation validation, uniqueness and malformed bodies.
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Favourite Colour", "dataType": "TEXT"}), 400, "contact.favourite_colour already exists")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Other", "dataType": "TEXT", "fieldKey": "contact.lead_score"}), 400, "already exists")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "X", "dataType": "BLOB"}), 422, "dataType must be one of")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "X", "dataType": "RADIO"}), 422, "options should not be empty for a RADIO field")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "X", "dataType": "TEXT", "objectKey": "invoice"}), 422, "objectKey must be")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "X", "dataType": "TEXT", "fieldKey": "contact.bad key"}), 422, "fieldKey must be")
+	wantError(t, create(e.TokL1, map[string]any{"name": "X", "dataType": "TEXT"}), 422, "locationId should not be empty")
+	wantError(t, create(e.TokL1, map[string]any{"locationId": e.L1, "name": "X", "dataType": "TEXT", "options": "red"}), 422, "options must be a")
+	wantError(t, create(e.TokL1, `{"locationId":`), 400, "")
+	if n := countRecords(t, e, sandbox.KindCustomField, e.L1); n != 4 {
+		t.Errorf("%d fields stored after failed creates, want 4", n)
+	}
+
+	// Access: another location's field, by id and by body; classes; scopes.
+	wantError(t, e.do("GET", "/custom-fields/"+id, e.TokL2, nil), 403, sandbox.MsgLocation)
+	wantError(t, e.do("GET", "/custom-fields/"+id, e.TokL3, nil), 403, sandbox.MsgLocation)
+	wantError(t, e.do("PUT", "/custom-fields/"+id, e.TokL2, map[string]any{"locationId": e.L2, "name": "x"}), 403, sandbox.MsgLocation)
+	wantError(t, e.do("PUT", "/custom-fields/"+id, e.TokL2, map[string]any{"locationId": e.L1, "name": "x"}), 403, sandbox.MsgLocation)
+	wantError(t, e.do("DELETE", "/custom-fields/"+id, e.TokL2, nil), 403, sandbox.MsgLocation)
+	wantError(t, create(e.TokL2, map[string]any{"locationId": e.L1, "name": "X", "dataType": "TEXT"}), 403, sandbox.MsgLocation)
+	wantError(t, e.do("GET", "/custom-fields/"+id, e.TokC1, nil), 401, sandbox.MsgAuthClass)
+	wantError(t, e.do("GET", "/custom-fields/"+id, e.TokL1Read, nil), 401, sandbox.MsgScope)
+	wantError(t, e.do("GET", "/custom-fields/"+sandbox.NewID(), e.TokL1, nil), 404, "Custom field not found")
+
+	del := e.do("DELETE", "/custom-fields/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)
+	if del["succeded"] != true || del["id"] != id || del["key"] != "contact.favourite_colour" {
+		t.Errorf("delete = %v", del)
+	}
+	wantError(t, e.do("DELETE", "/custom-fields/"+id, e.TokL1, nil), 404, "Custom field not found")
+	wantError(t, e.do("GET", "/locations/"+e.L1+"/customFields/"+id, e.TokL1, nil), 404, "Custom field not found")
+}

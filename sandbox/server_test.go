@@ -1,0 +1,113 @@
+package sandbox_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ghlkit/ghlkit/sandbox"
+)
+
+func TestVersionHeader(t *testing.T) {
+	e := newTestEnv(t)
+	path := "/locations/" + e.L1
+	res := e.doH("GET", path, e.TokL1, nil, map[string]string{"Version": ""}).mustStatus(t, 400).JSON(t)
+	if res["statusCode"] != float64(400) || res["message"] != sandbox.MsgVersionHeader {
+		t.Errorf("missing Version: %v", res)
+	}
+	e.doH("GET", path, e.TokL1, nil, map[string]string{"Version": "1999-01-01"}).mustStatus(t, 400)
+	for _, v := range []string{"2021-07-28", "2021-04-15", "2023-02-21"} {
+		if got := e.doH("GET", path, e.TokL1, nil, map[string]string{"Version": v}); got.Status == 400 {
+			t.Errorf("Version %s refused: %s", v, got.Body)
+		}
+	}
+}
+
+func TestUnknownRouteIsJSON404(t *testing.T) {
+	e := newTestEnv(t)
+	res := e.do("GET", "/no/such/route", e.TokL1, nil).mustStatus(t, 404)
+	m := res.JSON(t)
+	if m["statusCode"] != float64(404) || !strings.Contains(m["message"].(string), "Cannot GET /no/such/route") {
+		t.Errorf("body = %v", m)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("content type %q", ct)
+	}
+	e.do("PATCH", "/contacts/abc", e.TokL1, nil).mustStatus(t, 404)
+}
+
+func TestAuthErrors(t *testing.T) {
+	e := newTestEnv(t)
+	path := "/locations/" + e.L1
+	for _, tok := range []string{"", "nonsense", "pit-00000000-0000-0000-0000-000000000000"} {
+		m := e.do("GET", path, tok, nil).mustStatus(t, 401).JSON(t)
+		if m["statusCode"] != float64(401) || m["error"] != "Unauthorized" || m["message"] == "" {
+			t.Errorf("token %q: %v", tok, m)
+		}
+	}
+	// Basic auth is not Bearer.
+	e.doH("GET", path, "", nil, map[string]string{"Version": "2021-07-28", "Authorization": "Basic Zm9vOmJhcg=="}).mustStatus(t, 401)
+	// A token without the scope: contacts.readonly only, reading a location.
+	m := e.do("GET", path, e.TokL1Read, nil).mustStatus(t, 401).JSON(t)
+	if m["message"] != sandbox.MsgScope {
+		t.Errorf("scope error: %v", m)
+	}
+	// Another location's id in the path.
+	m = e.do("GET", "/locations/"+e.L1, e.TokL2, nil).mustStatus(t, 403).JSON(t)
+	if m["message"] != sandbox.MsgLocation {
+		t.Errorf("location error: %v", m)
+	}
+	// Location id in the query and in the body are checked too.
+	e.do("GET", "/contacts/?locationId="+e.L1, e.TokL2, nil).mustStatus(t, 403)
+	e.do("POST", "/contacts/", e.TokL2, map[string]any{"locationId": e.L1, "firstName": "X"}).mustStatus(t, 403)
+}
+
+func TestBodyLimitAndMalformedJSON(t *testing.T) {
+	e := newTestEnv(t)
+	big := `{"locationId":"` + e.L1 + `","firstName":"` + strings.Repeat("a", sandbox.MaxBodyBytes) + `"}`
+	m := e.do("POST", "/contacts/", e.TokL1, big).mustStatus(t, 413).JSON(t)
+	if m["statusCode"] != float64(413) {
+		t.Errorf("413 body: %v", m)
+	}
+	m = e.do("POST", "/contacts/", e.TokL1, `{"locationId": "`+e.L1+`",`).mustStatus(t, 400).JSON(t)
+	if m["statusCode"] != float64(400) {
+		t.Errorf("400 body: %v", m)
+	}
+}
+
+func TestNotImplementedOperationAnswers501(t *testing.T) {
+	e := newTestEnv(t)
+	// Blogs are not stateful yet: auth and scope still run first.
+	e.do("GET", "/blogs/authors?locationId="+e.L1+"&limit=5&offset=0", "bad", nil).mustStatus(t, 401)
+	m := e.do("GET", "/blogs/authors?locationId="+e.L1+"&limit=5&offset=0", e.TokL1, nil).mustStatus(t, 501).JSON(t)
+	if !strings.Contains(m["message"].(string), "not implemented") {
+		t.Errorf("501 body: %v", m)
+	}
+}
+
+func TestPanicIsRecoveredAs500(t *testing.T) {
+	e := newTestEnv(t)
+	e.Server.SetHandlerForTest("GET", "/blogs/authors", func(w http.ResponseWriter, r *sandbox.Request) error {
+		panic("boom")
+	})
+	res := e.do("GET", "/blogs/authors?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 500)
+	m := res.JSON(t)
+	if m["statusCode"] != float64(500) || m["message"] != "Internal Server Error" || m["traceId"] == "" {
+		t.Errorf("500 body: %v", m)
+	}
+	if res.Header.Get("X-Request-Id") != m["traceId"] {
+		t.Errorf("trace id header %q vs body %v", res.Header.Get("X-Request-Id"), m["traceId"])
+	}
+	// The server keeps serving.
+	e.do("GET", "/no/route", e.TokL1, nil).mustStatus(t, 404)
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := newTestEnv(t)
+	e.do("GET", "/healthz", "", nil).mustStatus(t, 200)
+	e.do("GET", "/no/route", "", nil)
+	res := e.do("GET", "/metrics", "", nil).mustStatus(t, 200)
+	if !strings.Contains(string(res.Body), "ghlkit_sandbox_requests_total") {
+		t.Errorf("metrics lack the request counter:\n%.500s", res.Body)
+	}
+}

@@ -1,0 +1,387 @@
+// Package sqlstore implements sandbox.Store once, on database/sql, for every
+// SQL database the sandbox runs on. What differs between databases (the
+// placeholder style, transaction options, how writers are serialised, the
+// schema's type names) is described by a Dialect and by the embedded
+// migrations of that dialect (migrations/<dialect>/*.sql); the SQL of the
+// queries themselves is shared.
+//
+// Storage layout: records of every sandbox.Kind share one table with a few
+// indexed columns and a JSON document; contacts have their own table with an
+// indexed column per searchable field (sandbox.ContactFields), side tables
+// for tags and custom field values, and a search_text column for free-text
+// queries; events are appended to an outbox table whose seq orders them.
+//
+// The drivers sandbox/sqlite and sandbox/postgres open the databases and
+// choose the dialect; cmd/ghlkit picks a driver.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ghlkit/ghlkit/sandbox"
+)
+
+// Dialect describes what differs between the SQL databases a Store runs on.
+type Dialect struct {
+	// Name selects the embedded migrations, migrations/<Name>/*.sql:
+	// "sqlite" or "postgres".
+	Name string
+	// NumberedParams rewrites the ? placeholders the queries are written
+	// with into $1, $2, … (Postgres).
+	NumberedParams bool
+	// CacheStatements prepares each query once per connection and reuses
+	// it. Leave it off for drivers that cache prepared statements themselves
+	// (pgx does); SQLite's driver does not, and preparing is a large part
+	// of a small query's cost there.
+	CacheStatements bool
+	// ReadTx and WriteTx are the options of Read and Write transactions.
+	// Read transactions must see one consistent snapshot (on Postgres that
+	// takes REPEATABLE READ).
+	ReadTx, WriteTx sql.TxOptions
+	// LockWrites, when set, runs first in every write transaction and in the
+	// migration transaction. Postgres takes a transaction-scoped advisory
+	// lock there, so that the writers of every process sharing the database
+	// are serialised as sandbox.Store promises. SQLite needs none: its write
+	// transactions begin IMMEDIATE on a single connection.
+	LockWrites func(ctx context.Context, tx *sql.Tx) error
+}
+
+// Config configures a Store.
+type Config struct {
+	Dialect Dialect
+	// ReadDB serves Read transactions; WriteDB serves Write transactions and
+	// migrations. They may be the same *sql.DB. The Store owns both and
+	// closes them on Close.
+	ReadDB, WriteDB *sql.DB
+	// Logger receives migration messages; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Store is a sandbox.Store on database/sql. It keeps no copy of any data in
+// memory, so several processes may share one database (on Postgres).
+type Store struct {
+	dialect Dialect
+	read    *pool
+	write   *pool
+	log     *slog.Logger
+
+	// writeSem serialises this process's writers before they take a
+	// connection, so that waiting writers hold no connection (Postgres
+	// additionally serialises across processes with LockWrites).
+	writeSem chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ sandbox.Store = (*Store)(nil)
+
+// New returns a Store on the databases of cfg, after applying the dialect's
+// pending migrations.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.ReadDB == nil || cfg.WriteDB == nil {
+		return nil, errors.New("sqlstore: ReadDB and WriteDB are required")
+	}
+	if _, err := migrationFiles(cfg.Dialect.Name); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		dialect:  cfg.Dialect,
+		read:     newPool(cfg.ReadDB, cfg.Dialect),
+		write:    newPool(cfg.WriteDB, cfg.Dialect),
+		log:      logger,
+		writeSem: make(chan struct{}, 1),
+	}
+	if cfg.ReadDB == cfg.WriteDB {
+		s.read = s.write
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// ReadDB returns the connection pool that serves Read transactions.
+func (s *Store) ReadDB() *sql.DB { return s.read.db }
+
+// WriteDB returns the connection pool that serves Write transactions.
+func (s *Store) WriteDB() *sql.DB { return s.write.db }
+
+// Read implements sandbox.Store.
+func (s *Store) Read(ctx context.Context, fn func(sandbox.Tx) error) error {
+	opts := s.dialect.ReadTx
+	sqlTx, err := s.read.db.BeginTx(ctx, &opts)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin read: %w", err)
+	}
+	t := &tx{pool: s.read, sqlTx: sqlTx}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(t); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	// A read-only transaction has nothing to commit; Rollback releases it
+	// just the same and cannot fail for want of a lock.
+	if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("sqlstore: end read: %w", err)
+	}
+	return nil
+}
+
+// Write implements sandbox.Store. Write must not be called from inside fn
+// of another Write on the same Store (it would wait for itself); Read may.
+func (s *Store) Write(ctx context.Context, fn func(sandbox.Tx) error) (err error) {
+	select {
+	case s.writeSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writeSem }()
+
+	sqlTx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	t := &tx{pool: s.write, sqlTx: sqlTx, write: true}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(t); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+// beginWrite begins a write transaction and takes the dialect's write lock.
+func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	opts := s.dialect.WriteTx
+	sqlTx, err := s.write.db.BeginTx(ctx, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: begin write: %w", err)
+	}
+	if s.dialect.LockWrites != nil {
+		if err := s.dialect.LockWrites(ctx, sqlTx); err != nil {
+			_ = sqlTx.Rollback()
+			return nil, fmt.Errorf("sqlstore: lock writes: %w", err)
+		}
+	}
+	return sqlTx, nil
+}
+
+// Close implements sandbox.Store. It closes both connection pools; calling
+// it again returns the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.read.close()
+		var errs []error
+		if s.read != s.write {
+			errs = append(errs, s.read.db.Close())
+		}
+		s.write.close()
+		errs = append(errs, s.write.db.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// maxCachedStatements bounds a pool's statement cache. Fixed queries number a
+// few dozen; search queries vary with the shape of their filter, and shapes
+// beyond the bound are prepared per use.
+const maxCachedStatements = 512
+
+// pool is one *sql.DB with its cache of rebound (and, when the dialect says
+// so, prepared) statements, keyed by the query as written (with ?).
+type pool struct {
+	db      *sql.DB
+	dialect Dialect
+
+	mu    sync.RWMutex
+	stmts map[string]*cachedStmt
+}
+
+type cachedStmt struct {
+	query string    // rebound for the dialect
+	stmt  *sql.Stmt // nil unless the dialect caches statements
+}
+
+func newPool(db *sql.DB, d Dialect) *pool {
+	return &pool{db: db, dialect: d, stmts: make(map[string]*cachedStmt)}
+}
+
+// statement returns the cached form of query, preparing it on first use.
+// Past maxCachedStatements a query is rebound but neither prepared nor kept.
+func (p *pool) statement(ctx context.Context, query string) (*cachedStmt, error) {
+	p.mu.RLock()
+	cs, full := p.stmts[query], len(p.stmts) >= maxCachedStatements
+	p.mu.RUnlock()
+	if cs != nil {
+		return cs, nil
+	}
+	cs = &cachedStmt{query: rebind(query, p.dialect.NumberedParams)}
+	if full || !p.dialect.CacheStatements {
+		if !full {
+			p.mu.Lock()
+			if len(p.stmts) < maxCachedStatements {
+				p.stmts[query] = cs
+			}
+			p.mu.Unlock()
+		}
+		return cs, nil
+	}
+	st, err := p.db.PrepareContext(ctx, cs.query)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old := p.stmts[query]; old != nil {
+		_ = st.Close()
+		return old, nil
+	}
+	cs.stmt = st
+	p.stmts[query] = cs
+	return cs, nil
+}
+
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, cs := range p.stmts {
+		if cs.stmt != nil {
+			_ = cs.stmt.Close()
+		}
+		delete(p.stmts, k)
+	}
+}
+
+// rebind rewrites ? placeholders into $1, $2, … when numbered is set. The
+// queries of this package never contain a literal question mark.
+func rebind(query string, numbered bool) string {
+	if !numbered || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// tx implements sandbox.Tx on a *sql.Tx.
+type tx struct {
+	pool  *pool
+	sqlTx *sql.Tx
+	write bool
+	// stmts holds the statements bound to this transaction, so a statement
+	// used many times in one transaction is bound once.
+	stmts map[*sql.Stmt]*sql.Stmt
+}
+
+var _ sandbox.Tx = (*tx)(nil)
+
+// errReadOnly is returned by writes attempted in a Read transaction.
+var errReadOnly = errors.New("sqlstore: write in a read-only transaction")
+
+func (t *tx) checkWrite() error {
+	if !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+// bound returns the statement for query bound to this transaction, or the
+// rebound query text when the dialect does not cache statements.
+func (t *tx) bound(ctx context.Context, query string) (*sql.Stmt, string, error) {
+	cs, err := t.pool.statement(ctx, query)
+	if err != nil {
+		return nil, "", err
+	}
+	if cs.stmt == nil {
+		return nil, cs.query, nil
+	}
+	if st := t.stmts[cs.stmt]; st != nil {
+		return st, "", nil
+	}
+	st := t.sqlTx.StmtContext(ctx, cs.stmt)
+	if t.stmts == nil {
+		t.stmts = make(map[*sql.Stmt]*sql.Stmt)
+	}
+	t.stmts[cs.stmt] = st
+	return st, "", nil
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, q, err := t.bound(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.sqlTx.QueryContext(ctx, q, args...)
+}
+
+// get runs a query that returns at most one row and scans it into dest; it
+// returns sql.ErrNoRows when there is no row.
+func (t *tx) get(ctx context.Context, query string, args []any, dest ...any) error {
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, q, err := t.bound(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.sqlTx.ExecContext(ctx, q, args...)
+}

@@ -1,0 +1,136 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghlkit/sandbox"
+)
+
+// BenchData describes the contacts Seed created.
+type BenchData struct {
+	LocationID string
+	IDs        []string
+	Emails     []string
+	// Tags are the tags Seed spread evenly: each is on len(IDs)/len(Tags)
+	// contacts.
+	Tags []string
+}
+
+// benchTags is how many tags Seed spreads (each on 1% of contacts).
+const benchTags = 100
+
+// Seed inserts n contacts into one new location, in one transaction, and
+// returns what it created. Each contact has a unique email and phone, two
+// tags (one of benchTags spread evenly, one of ten), a custom value and an
+// address: a plausible row, not a minimal one.
+func Seed(tb testing.TB, s sandbox.Store, n int) *BenchData {
+	tb.Helper()
+	ctx := context.Background()
+	d := &BenchData{LocationID: sandbox.NewID()}
+	for i := range benchTags {
+		d.Tags = append(d.Tags, fmt.Sprintf("segment-%02d", i))
+	}
+	firsts := []string{"Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances", "John"}
+	lasts := []string{"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson", "Allen", "Backus"}
+	base := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := time.Now()
+	err := s.Write(ctx, func(tx sandbox.Tx) error {
+		for i := range n {
+			c := &sandbox.Contact{
+				ID: sandbox.NewID(), LocationID: d.LocationID,
+				FirstName: firsts[i%len(firsts)], LastName: lasts[(i/len(firsts))%len(lasts)],
+				Email:       fmt.Sprintf("user%06d@example.com", i),
+				Phone:       fmt.Sprintf("+1555%07d", i),
+				CompanyName: fmt.Sprintf("Company %d", i%997),
+				Address1:    fmt.Sprintf("%d Main Street", i%1000), City: "Springfield", State: "IL",
+				Country: "US", PostalCode: "62701", Source: "import", Type: "lead",
+				Tags:         []string{d.Tags[i%benchTags], fmt.Sprintf("cohort-%d", i%10)},
+				CustomFields: []sandbox.CustomFieldValue{{ID: "score", Value: float64(i % 100)}},
+				DateAdded:    sandbox.Time{Time: base.Add(time.Duration(i) * time.Minute)},
+				DateUpdated:  sandbox.Time{Time: base.Add(time.Duration(i) * time.Minute)},
+			}
+			c.Name = c.FirstName + " " + c.LastName
+			if err := tx.InsertContact(ctx, c); err != nil {
+				return err
+			}
+			d.IDs = append(d.IDs, c.ID)
+			d.Emails = append(d.Emails, c.Email)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("seed: %v", err)
+	}
+	tb.Logf("seeded %d contacts in %v", n, time.Since(start).Round(time.Millisecond))
+	return d
+}
+
+// BenchGetContact measures Read + GetContact of a random contact, from
+// GOMAXPROCS goroutines.
+func BenchGetContact(b *testing.B, s sandbox.Store, d *BenchData) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
+		for pb.Next() {
+			id := d.IDs[r.IntN(len(d.IDs))]
+			err := s.Read(ctx, func(tx sandbox.Tx) error {
+				_, err := tx.GetContact(ctx, id)
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchSearchByEmail measures Read + SearchContacts with an email eq filter
+// (one match; first page of 20 with its total), as POST /contacts/search
+// does, from GOMAXPROCS goroutines.
+func BenchSearchByEmail(b *testing.B, s sandbox.Store, d *BenchData) {
+	benchSearch(b, s, d, func(r *rand.Rand) (*sandbox.Filter, int) {
+		return &sandbox.Filter{Field: "email", Operator: sandbox.OpEq, Value: d.Emails[r.IntN(len(d.Emails))]}, 1
+	})
+}
+
+// BenchSearchByTag measures Read + SearchContacts with a tag eq filter that
+// matches 1% of the location's contacts (first page of 20, sorted by
+// dateAdded, with the total), from GOMAXPROCS goroutines.
+func BenchSearchByTag(b *testing.B, s sandbox.Store, d *BenchData) {
+	benchSearch(b, s, d, func(r *rand.Rand) (*sandbox.Filter, int) {
+		return &sandbox.Filter{Field: "tags", Operator: sandbox.OpEq, Value: d.Tags[r.IntN(len(d.Tags))]}, len(d.IDs) / len(d.Tags)
+	})
+}
+
+func benchSearch(b *testing.B, s sandbox.Store, d *BenchData, filter func(*rand.Rand) (*sandbox.Filter, int)) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 2))
+		for pb.Next() {
+			f, total := filter(r)
+			err := s.Read(ctx, func(tx sandbox.Tx) error {
+				p, err := tx.SearchContacts(ctx, sandbox.ContactQuery{LocationID: d.LocationID, Filter: f, Limit: 20})
+				if err != nil {
+					return err
+				}
+				if p.Total != total || len(p.Contacts) != min(total, 20) {
+					return fmt.Errorf("search %v: %d contacts, total %d; want total %d", f.Value, len(p.Contacts), p.Total, total)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
