@@ -153,7 +153,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(ctx, w, http.StatusUnauthorized, err)
 		return
 	}
-	id, err := v.checkTimestamp(body)
+	id, err := v.checkReplayFields(body)
 	if err != nil {
 		h.reject(ctx, w, http.StatusBadRequest, err)
 		return

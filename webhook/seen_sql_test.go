@@ -183,3 +183,29 @@ func TestVerifierWithSQLSeenStore(t *testing.T) {
 		t.Fatalf("second = %v, want ErrDuplicate", err)
 	}
 }
+
+func TestSQLSeenStorePurgeOff(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	c := newTestClock()
+	s, err := NewSQLSeenStore(db, DialectSQLite, WithSQLPurgeInterval(0), WithSQLClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if _, err := s.Seen(ctx, id, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(2 * time.Minute)
+	}
+	var rows int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + DefaultSeenTable).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 {
+		t.Errorf("%d rows, want 2: nothing purged", rows)
+	}
+}

@@ -184,15 +184,22 @@ func ComputeHMAC(secret, body []byte) string {
 	return hmacPrefix + hex.EncodeToString(m.Sum(nil))
 }
 
-// headerValue returns the first value of the named header. Unlike
-// http.Header.Get it also finds keys that are not in canonical form, as in
-// http.Header{"X-GHL-Signature": …} built by hand.
-func headerValue(h http.Header, name string) string {
-	if v := h.Get(name); v != "" {
-		return v
+// Canonical forms (textproto.CanonicalMIMEHeaderKey) of the header names,
+// to look them up without allocating.
+const (
+	canonicalGHLSignature = "X-Ghl-Signature"
+	canonicalWHSignature  = "X-Wh-Signature"
+)
+
+// headerValue returns the first value of the header with the given
+// canonical name. Unlike http.Header.Get it also finds keys that are not in
+// canonical form, as in http.Header{"X-GHL-Signature": …} built by hand.
+func headerValue(h http.Header, canonicalName string) string {
+	if vs := h[canonicalName]; len(vs) > 0 && vs[0] != "" {
+		return vs[0]
 	}
 	for k, vs := range h {
-		if len(vs) > 0 && strings.EqualFold(k, name) {
+		if len(vs) > 0 && strings.EqualFold(k, canonicalName) {
 			return vs[0]
 		}
 	}
@@ -409,8 +416,8 @@ func WithClock(now func() time.Time) VerifierOption {
 // body, without the replay guard. It returns nil or an error wrapping
 // [ErrNoSignature] or [ErrInvalidSignature].
 func (v *Verifier) VerifySignature(header http.Header, body []byte) error {
-	ghl := headerValue(header, HeaderGHLSignature)
-	wh := headerValue(header, HeaderWHSignature)
+	ghl := headerValue(header, canonicalGHLSignature)
+	wh := headerValue(header, canonicalWHSignature)
 	if ghl != "" {
 		if isHMACHeader(ghl) {
 			if len(v.hmacSecrets) > 0 {
@@ -440,8 +447,8 @@ func (v *Verifier) VerifySignature(header http.Header, body []byte) error {
 // should be able to redeliver it, call [Verifier.Forget].
 //
 // Errors wrap [ErrNoSignature], [ErrInvalidSignature], [ErrInvalidPayload],
-// [ErrTooOld] or [ErrDuplicate]; an error of the [SeenStore] is returned as
-// is.
+// [ErrTooOld] or [ErrDuplicate]; an error of the [SeenStore] is returned
+// wrapped, and is none of these.
 func (v *Verifier) Verify(ctx context.Context, header http.Header, body []byte) error {
 	_, err := v.check(ctx, header, body, false)
 	return err
@@ -468,7 +475,7 @@ func (v *Verifier) check(ctx context.Context, header http.Header, body []byte, p
 	if err := v.VerifySignature(header, body); err != nil {
 		return nil, err
 	}
-	id, err := v.checkTimestamp(body)
+	id, err := v.checkReplayFields(body)
 	if err != nil {
 		return nil, err
 	}
@@ -490,8 +497,8 @@ type replayFields struct {
 	WebhookID json.RawMessage `json:"webhookId"`
 }
 
-// checkTimestamp checks the body's timestamp and returns its webhookId.
-func (v *Verifier) checkTimestamp(body []byte) (webhookID string, err error) {
+// checkReplayFields checks the body's timestamp and returns its webhookId.
+func (v *Verifier) checkReplayFields(body []byte) (webhookID string, err error) {
 	if v.tolerance == 0 && v.seen == nil {
 		return "", nil
 	}

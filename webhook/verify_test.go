@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"testing"
@@ -176,6 +177,13 @@ func mustHex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestCanonicalHeaderNames(t *testing.T) {
+	if textproto.CanonicalMIMEHeaderKey(HeaderGHLSignature) != canonicalGHLSignature ||
+		textproto.CanonicalMIMEHeaderKey(HeaderWHSignature) != canonicalWHSignature {
+		t.Error("canonical header constants are wrong")
+	}
 }
 
 func TestNewVerifierErrors(t *testing.T) {

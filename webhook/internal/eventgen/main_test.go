@@ -214,3 +214,32 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	if err := os.Mkdir(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(docs, "WidgetMake.md"), []byte(testDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	events := filepath.Join(dir, "events.json")
+	out := filepath.Join(dir, "events_gen.go")
+	if err := run(docs, events, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("", events, out); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(src), "type WidgetMake struct") {
+		t.Fatalf("generated %d bytes, %v", len(src), err)
+	}
+	if err := run(t.TempDir(), events, out); err == nil {
+		t.Error("extracting an empty directory succeeded")
+	}
+	if err := run("", filepath.Join(dir, "missing.json"), out); err == nil {
+		t.Error("generating from a missing file succeeded")
+	}
+}
