@@ -49,6 +49,7 @@ func FromOAuth2(ts oauth2.TokenSource) TokenSource {
 
 type oauth2Source struct{ ts oauth2.TokenSource }
 
+// Token returns the wrapped source's access token, whatever the resource.
 func (s oauth2Source) Token(context.Context, string, string) (string, error) {
 	t, err := s.ts.Token()
 	if err != nil {

@@ -79,7 +79,9 @@ func TestContactsService(t *testing.T) {
 		},
 		{
 			name: "GetTask", method: "GET", path: "/contacts/c1/tasks/t1", auth: L, respond: `{"task":` + task + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.GetTask(locCtx(ctx), "c1", "t1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.GetTask(locCtx(ctx), "c1", "t1"))
+			},
 			want: wantTask,
 		},
 		{
@@ -100,25 +102,33 @@ func TestContactsService(t *testing.T) {
 		},
 		{
 			name: "DeleteTask", method: "DELETE", path: "/contacts/c1/tasks/t1", auth: L, respond: `{"succeded":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.DeleteTask(locCtx(ctx), "c1", "t1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.DeleteTask(locCtx(ctx), "c1", "t1"))
+			},
 			want: ok,
 		},
 		{
 			name: "ListAppointments", method: "GET", path: "/contacts/c1/appointments", auth: L,
 			respond: `{"events":[{"id":"e1","calendarId":"cal1","status":"booked","startTime":"2021-07-16 11:00:00","users":["u1"]}]}`,
-			call:    func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.ListAppointments(locCtx(ctx), "c1")) },
-			want:    []*ContactAppointment{{ID: "e1", CalendarID: "cal1", Status: "booked", StartTime: "2021-07-16 11:00:00", Users: []string{"u1"}}},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.ListAppointments(locCtx(ctx), "c1"))
+			},
+			want: []*ContactAppointment{{ID: "e1", CalendarID: "cal1", Status: "booked", StartTime: "2021-07-16 11:00:00", Users: []string{"u1"}}},
 		},
 		{
 			name: "AddTags", method: "POST", path: "/contacts/c1/tags", auth: L, status: 201,
 			body: `{"tags":["a","b"]}`, respond: `{"tags":["a","b","old"]}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.AddTags(locCtx(ctx), "c1", "a", "b")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.AddTags(locCtx(ctx), "c1", "a", "b"))
+			},
 			want: []string{"a", "b", "old"},
 		},
 		{
 			name: "RemoveTags", method: "DELETE", path: "/contacts/c1/tags", auth: L,
 			body: `{"tags":["a"]}`, respond: `{"tags":["b"]}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.RemoveTags(locCtx(ctx), "c1", "a")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.RemoveTags(locCtx(ctx), "c1", "a"))
+			},
 			want: []string{"b"},
 		},
 		{
@@ -136,7 +146,9 @@ func TestContactsService(t *testing.T) {
 		},
 		{
 			name: "GetNote", method: "GET", path: "/contacts/c1/notes/n1", auth: L, respond: `{"note":` + note + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.GetNote(locCtx(ctx), "c1", "n1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.GetNote(locCtx(ctx), "c1", "n1"))
+			},
 			want: wantNote,
 		},
 		{
@@ -149,7 +161,9 @@ func TestContactsService(t *testing.T) {
 		},
 		{
 			name: "DeleteNote", method: "DELETE", path: "/contacts/c1/notes/n1", auth: L, respond: `{"succeded":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.DeleteNote(locCtx(ctx), "c1", "n1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.DeleteNote(locCtx(ctx), "c1", "n1"))
+			},
 			want: ok,
 		},
 		{
@@ -216,19 +230,25 @@ func TestContactsService(t *testing.T) {
 		{
 			name: "AddFollowers", method: "POST", path: "/contacts/c1/followers", auth: L, status: 201,
 			body: `{"followers":["u1"]}`, respond: `{"followers":["u0","u1"],"followersAdded":["u1"]}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.AddFollowers(locCtx(ctx), "c1", "u1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.AddFollowers(locCtx(ctx), "c1", "u1"))
+			},
 			want: &FollowersResult{Followers: []string{"u0", "u1"}, FollowersAdded: []string{"u1"}},
 		},
 		{
 			name: "RemoveFollowers", method: "DELETE", path: "/contacts/c1/followers", auth: L,
 			body: `{"followers":["u1"]}`, respond: `{"followers":["u0"],"followersRemoved":["u1"]}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.RemoveFollowers(locCtx(ctx), "c1", "u1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.RemoveFollowers(locCtx(ctx), "c1", "u1"))
+			},
 			want: &FollowersResult{Followers: []string{"u0"}, FollowersRemoved: []string{"u1"}},
 		},
 		{
 			name: "AddToCampaign", method: "POST", path: "/contacts/c1/campaigns/cp1", auth: L, status: 201,
 			body: `{}`, respond: `{"succeded":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Contacts.AddToCampaign(locCtx(ctx), "c1", "cp1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Contacts.AddToCampaign(locCtx(ctx), "c1", "cp1"))
+			},
 			want: ok,
 		},
 		{

@@ -22,8 +22,9 @@ const (
 // spent. On success it returns done, which the caller must call exactly
 // once, with what the response's X-RateLimit-* headers said
 // ([ParseRateLimit]; ParseRateLimit(nil) when the request got no response).
-// Tying each answer to its request lets a limiter tell a stale answer,
-// overtaken by a later request's, from a fresh one.
+// Returning done, rather than offering a separate Observe method, pairs
+// every answer with exactly one request let through, which limiters need
+// to count the requests in flight.
 type Limiter interface {
 	Wait(ctx context.Context, key string) (done func(RateLimit), err error)
 }
@@ -89,8 +90,8 @@ type MemoryLimiterConfig struct {
 // Without headers it is a sliding window of Max requests per Interval. Until
 // the first answer for a key arrives, only one request for that key is in
 // flight, so a fresh process learns the real budget before spending it.
-// Buckets are kept for the life of the limiter (a few hundred bytes per
-// location).
+// Buckets are kept for the life of the limiter (with GHL's limits, about
+// 3 KB per location).
 type MemoryLimiter struct {
 	cfg MemoryLimiterConfig
 	now func() time.Time
@@ -103,8 +104,10 @@ type bucket struct {
 	max      int
 	interval time.Duration
 	limits   []window
-	// sends holds the times of this client's requests in the last interval.
+	// sends[head:] are the times of this client's requests in the last
+	// interval, oldest first.
 	sends    []time.Time
+	head     int
 	inflight int
 	observed bool
 	// dailyReset is set while GHL has said the daily budget is spent.
@@ -149,14 +152,16 @@ func (b *bucket) budget(now time.Time) (int, time.Time) {
 		}
 	}
 	b.limits = live
-	cut := 0
-	for cut < len(b.sends) && !b.sends[cut].After(now.Add(-b.interval)) {
-		cut++
+	cutoff := now.Add(-b.interval)
+	for b.head < len(b.sends) && !b.sends[b.head].After(cutoff) {
+		b.head++
 	}
-	if cut > 0 {
-		b.sends = append(b.sends[:0], b.sends[cut:]...)
+	if b.head > 64 && b.head*2 > len(b.sends) {
+		b.sends = b.sends[:copy(b.sends, b.sends[b.head:])]
+		b.head = 0
 	}
-	n, next := b.max-len(b.sends), time.Time{}
+	sent := len(b.sends) - b.head
+	n, next := b.max-sent, time.Time{}
 	if n <= 0 {
 		next = b.sends[len(b.sends)-b.max].Add(b.interval)
 	}
@@ -178,8 +183,12 @@ func (b *bucket) spend(now time.Time) {
 	b.inflight++
 }
 
+// maxWindows bounds the constraints kept per key.
+const maxWindows = 8
+
 // add records a constraint from GHL, dropping the constraints the new one
-// implies (no tighter, expiring no later).
+// implies (no tighter, expiring no later). Past maxWindows the two oldest
+// are merged into one as tight and as long as both, which is safe.
 func (b *bucket) add(w window) {
 	kept := b.limits[:0]
 	for _, o := range b.limits {
@@ -189,6 +198,13 @@ func (b *bucket) add(w window) {
 		kept = append(kept, o)
 	}
 	b.limits = append(kept, w)
+	for len(b.limits) > maxWindows {
+		m := window{remaining: min(b.limits[0].remaining, b.limits[1].remaining), expires: b.limits[0].expires}
+		if b.limits[1].expires.After(m.expires) {
+			m.expires = b.limits[1].expires
+		}
+		b.limits = append([]window{m}, b.limits[2:]...)
+	}
 }
 
 // Wait implements Limiter.

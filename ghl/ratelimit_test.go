@@ -324,3 +324,27 @@ func TestParseRateLimit(t *testing.T) {
 		t.Errorf("Retry-After date: %v", got)
 	}
 }
+
+// TestMemoryLimiterBoundsConstraints: a server whose Remaining never drops
+// would otherwise add a constraint per answer.
+func TestMemoryLimiterBoundsConstraints(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := NewMemoryLimiter(MemoryLimiterConfig{})
+		h := newHarness(t, l)
+		for i := range 50 {
+			if !h.send("k") {
+				t.Fatalf("request %d blocked", i)
+			}
+			h.answer("k", 0, rl(100, 90, 10*time.Second))
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := len(l.buckets["k"].limits); n > maxWindows {
+			t.Errorf("%d constraints kept", n)
+		}
+		// The first answer said 90 remain and 49 requests went since, all
+		// within one interval: 41 remain, merged constraints included.
+		if got := l.Remaining("k"); got != 41 {
+			t.Errorf("Remaining = %d, want 41", got)
+		}
+	})
+}

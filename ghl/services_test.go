@@ -74,7 +74,9 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "CreateTag", method: "POST", path: "/locations/loc1/tags", auth: L, body: `{"name":"vip"}`, respond: `{"tag":` + tag + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.CreateTag(ctx, "loc1", "vip")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.CreateTag(ctx, "loc1", "vip"))
+			},
 			want: wantTag,
 		},
 		{
@@ -84,12 +86,16 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "UpdateTag", method: "PUT", path: "/locations/loc1/tags/tg1", auth: L, body: `{"name":"vip"}`, respond: `{"tag":` + tag + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.UpdateTag(ctx, "loc1", "tg1", "vip")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.UpdateTag(ctx, "loc1", "tg1", "vip"))
+			},
 			want: wantTag,
 		},
 		{
 			name: "DeleteTag", method: "DELETE", path: "/locations/loc1/tags/tg1", auth: L, respond: `{"succeded":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.DeleteTag(ctx, "loc1", "tg1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.DeleteTag(ctx, "loc1", "tg1"))
+			},
 			want: ok,
 		},
 		{
@@ -103,7 +109,9 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "GetRecurringTask", method: "GET", path: "/locations/loc1/recurring-tasks/r1", auth: L, respond: `{"recurringTask":` + rtask + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.GetRecurringTask(ctx, "loc1", "r1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.GetRecurringTask(ctx, "loc1", "r1"))
+			},
 			want: wantRTask,
 		},
 		{
@@ -126,14 +134,18 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "DeleteRecurringTask", method: "DELETE", path: "/locations/loc1/recurring-tasks/r1", auth: L, respond: `{"id":"r1","success":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.DeleteRecurringTask(ctx, "loc1", "r1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.DeleteRecurringTask(ctx, "loc1", "r1"))
+			},
 			want: &DeleteRecurringTaskResult{ID: "r1", Success: true},
 		},
 		{
 			name: "ListCustomFields", method: "GET", path: "/locations/loc1/customFields", auth: L, query: q("model", "all"),
 			respond: `{"customFields":[` + field + `]}`,
-			call:    func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.ListCustomFields(ctx, "loc1", "all")) },
-			want:    []*LocationCustomField{wantField},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.ListCustomFields(ctx, "loc1", "all"))
+			},
+			want: []*LocationCustomField{wantField},
 		},
 		{
 			name: "CreateCustomField", method: "POST", path: "/locations/loc1/customFields", auth: L, status: 201,
@@ -147,7 +159,9 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "GetCustomField", method: "GET", path: "/locations/loc1/customFields/f1", auth: L, respond: `{"customField":` + field + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.GetCustomField(ctx, "loc1", "f1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.GetCustomField(ctx, "loc1", "f1"))
+			},
 			want: wantField,
 		},
 		{
@@ -160,12 +174,16 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "DeleteCustomField", method: "DELETE", path: "/locations/loc1/customFields/f1", auth: L, respond: `{"succeded":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.DeleteCustomField(ctx, "loc1", "f1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.DeleteCustomField(ctx, "loc1", "f1"))
+			},
 			want: ok,
 		},
 		{
 			name: "ListCustomValues", method: "GET", path: "/locations/loc1/customValues", auth: L, respond: `{"customValues":[` + value + `]}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.ListCustomValues(ctx, "loc1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.ListCustomValues(ctx, "loc1"))
+			},
 			want: []*CustomValue{wantValue},
 		},
 		{
@@ -178,7 +196,9 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "GetCustomValue", method: "GET", path: "/locations/loc1/customValues/v1", auth: L, respond: `{"customValue":` + value + `}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.GetCustomValue(ctx, "loc1", "v1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.GetCustomValue(ctx, "loc1", "v1"))
+			},
 			want: wantValue,
 		},
 		{
@@ -191,7 +211,9 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "DeleteCustomValue", method: "DELETE", path: "/locations/loc1/customValues/v1", auth: L, respond: `{"succeded":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return one(c.Locations.DeleteCustomValue(ctx, "loc1", "v1")) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.Locations.DeleteCustomValue(ctx, "loc1", "v1"))
+			},
 			want: ok,
 		},
 		{
@@ -219,7 +241,9 @@ func TestLocationsService(t *testing.T) {
 		},
 		{
 			name: "DeleteTemplate", method: "DELETE", path: "/locations/loc1/templates/tp1", auth: L, respond: `{}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return nil, c.Locations.DeleteTemplate(ctx, "loc1", "tp1") },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return nil, c.Locations.DeleteTemplate(ctx, "loc1", "tp1")
+			},
 			want: nil,
 		},
 	})
@@ -283,8 +307,10 @@ func TestCustomFieldsService(t *testing.T) {
 		{
 			name: "Delete", method: "DELETE", path: "/custom-fields/f1", auth: L,
 			respond: `{"succeded":true,"id":"f1","key":"custom_objects.pet.name"}`,
-			call:    func(ctx context.Context, c *Client) (any, error) { return one(c.CustomFields.Delete(locCtx(ctx), "f1")) },
-			want:    &Succeeded{Succeeded: true, ID: "f1", Key: "custom_objects.pet.name"},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.CustomFields.Delete(locCtx(ctx), "f1"))
+			},
+			want: &Succeeded{Succeeded: true, ID: "f1", Key: "custom_objects.pet.name"},
 		},
 		{
 			name: "ListByObjectKey", method: "GET", path: "/custom-fields/object-key/custom_objects.pet", auth: L,
@@ -313,8 +339,10 @@ func TestCustomFieldsService(t *testing.T) {
 		{
 			name: "DeleteFolder", method: "DELETE", path: "/custom-fields/folder/fo1", auth: L, query: q("locationId", "loc1"),
 			respond: `{"succeded":true,"id":"fo1","key":"k"}`,
-			call:    func(ctx context.Context, c *Client) (any, error) { return one(c.CustomFields.DeleteFolder(ctx, "fo1", "loc1")) },
-			want:    &Succeeded{Succeeded: true, ID: "fo1", Key: "k"},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return one(c.CustomFields.DeleteFolder(ctx, "fo1", "loc1"))
+			},
+			want: &Succeeded{Succeeded: true, ID: "fo1", Key: "k"},
 		},
 		{
 			name: "Create", method: "POST", path: "/custom-fields/", auth: L, status: 201,

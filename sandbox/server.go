@@ -130,7 +130,7 @@ func (r *Request) Decode(v any) error {
 			if field == "" {
 				return Errorf(EINVALID, "request body must be a JSON %s", jsonKind(v))
 			}
-			return Invalid(fmt.Sprintf("%s must be a %s", field, typeName(typeErr.Type.Kind().String())))
+			return Invalid(fmt.Sprintf("%s must be %s", field, typeName(typeErr.Type.Kind().String())))
 		case errors.As(err, &syntaxErr):
 			return Errorf(EINVALID, "Unexpected token in JSON at position %d", syntaxErr.Offset)
 		default:
@@ -155,15 +155,15 @@ func jsonKind(v any) string {
 func typeName(kind string) string {
 	switch kind {
 	case "string":
-		return "string"
+		return "a string"
 	case "bool":
-		return "boolean"
+		return "a boolean"
 	case "slice", "array":
-		return "array"
+		return "an array"
 	case "map", "struct", "ptr":
-		return "object"
+		return "an object"
 	default:
-		return "number"
+		return "a number"
 	}
 }
 

@@ -133,7 +133,7 @@ type User struct {
 	Extension   string          `json:"extension,omitempty"`
 	CompanyID   string          `json:"companyId,omitempty"`
 	Permissions json.RawMessage `json:"permissions,omitempty"`
-	Scopes      string          `json:"scopes,omitempty"`
+	Scopes      []string        `json:"scopes,omitempty"`
 	Roles       UserRoles       `json:"roles"`
 	Deleted     bool            `json:"deleted"`
 	DateAdded   Time            `json:"dateAdded,omitempty"`

@@ -148,7 +148,9 @@ func TestTransportsShareServerBudget(t *testing.T) {
 	defer srv.Close()
 	var wg sync.WaitGroup
 	for p := range 2 {
-		hc := &http.Client{Transport: &ghl.RateLimitTransport{Limiter: New(rdb, Options{Prefix: prefix})}}
+		// The processes are configured with the server's limits: unlike
+		// ghl.MemoryLimiter this one does not probe before the first answer.
+		hc := &http.Client{Transport: &ghl.RateLimitTransport{Limiter: New(rdb, Options{Prefix: prefix, Max: max, Interval: interval})}}
 		for range 4 {
 			wg.Go(func() {
 				for range 3 {
