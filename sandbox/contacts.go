@@ -57,6 +57,11 @@ func (s *Server) registerContacts() {
 	}
 }
 
+// contactMaxList bounds the tags, custom fields and followers of one
+// request: each costs a lookup inside the write transaction, which holds
+// the store's write lock.
+const contactMaxList = 1000
+
 // MsgDuplicateContact is GHL's answer when a location refuses duplicates.
 const MsgDuplicateContact = "This location does not allow duplicated contacts."
 
@@ -348,6 +353,13 @@ func (s *Server) applyContactBody(ctx context.Context, tx Tx, c *Contact, b *con
 	}
 
 	msgs = append(msgs, applyContactDnd(c, in)...)
+
+	if len(in.Tags) > contactMaxList {
+		return contactChange{}, Invalid(fmt.Sprintf("tags must contain no more than %d elements", contactMaxList))
+	}
+	if len(in.CustomFields) > contactMaxList {
+		return contactChange{}, Invalid(fmt.Sprintf("customFields must contain no more than %d elements", contactMaxList))
+	}
 
 	if in.Tags != nil || b.isNull("tags") {
 		c.Tags = normalizeContactTags(in.Tags)
@@ -1420,6 +1432,9 @@ func (s *Server) bulkUpdateContactTags(w http.ResponseWriter, r *Request) error 
 		msgs = append(msgs, "contacts must contain no more than 100 elements")
 	}
 	tags := normalizeContactTags(in.Tags)
+	if len(tags) > contactMaxList {
+		msgs = append(msgs, fmt.Sprintf("tags must contain no more than %d elements", contactMaxList))
+	}
 	if in.RemoveAllTags && typ != "remove" {
 		msgs = append(msgs, "removeAllTags can only be used with type remove")
 	}
@@ -1581,6 +1596,9 @@ func decodeContactTags(r *Request) ([]string, error) {
 	tags := normalizeContactTags(in.Tags)
 	if len(tags) == 0 {
 		return nil, Invalid("tags should not be empty")
+	}
+	if len(tags) > contactMaxList {
+		return nil, Invalid(fmt.Sprintf("tags must contain no more than %d elements", contactMaxList))
 	}
 	return tags, nil
 }
@@ -2078,6 +2096,9 @@ func decodeContactFollowers(r *Request) ([]string, error) {
 	}
 	if len(out) == 0 {
 		return nil, Invalid("followers should not be empty")
+	}
+	if len(out) > contactMaxList {
+		return nil, Invalid(fmt.Sprintf("followers must contain no more than %d elements", contactMaxList))
 	}
 	return out, nil
 }

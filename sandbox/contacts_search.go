@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -99,18 +98,21 @@ func ParseContactSearch(body []byte) (*ContactQuery, error) {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	// Unmarshal validates the whole body (trailing data included) and
+	// reports syntax errors with their offset; the decoder then keeps
+	// numbers exact.
+	if err := json.Unmarshal(body, new(json.RawMessage)); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
 			return nil, Errorf(EINVALID, "Unexpected token in JSON at position %d", syn.Offset)
 		}
 		return nil, Errorf(EINVALID, "invalid JSON body: %v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, Errorf(EINVALID, "Unexpected token in JSON after the body")
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, Errorf(EINVALID, "invalid JSON body: %v", err)
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {

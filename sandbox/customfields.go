@@ -167,7 +167,7 @@ func insertCustomField(ctx context.Context, tx Tx, f *CustomField) error {
 			return Invalid("parentId must be the id of a folder of the same location and object")
 		}
 	}
-	rec := Record{Kind: KindCustomField, ID: f.ID, LocationID: f.LocationID, ParentID: f.ParentID, Key: f.FieldKey, CreatedAt: f.DateAdded.Time}
+	rec := Record{Kind: KindCustomField, ID: f.ID, LocationID: f.LocationID, ParentID: f.ParentID, Key: f.FieldKey}
 	return PutRecordOf(ctx, tx, rec, f)
 }
 

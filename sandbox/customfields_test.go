@@ -220,3 +220,34 @@ func TestCustomFieldsV2(t *testing.T) {
 	wantError(t, e.do("DELETE", "/custom-fields/"+id, e.TokL1, nil), 404, "Custom field not found")
 	wantError(t, e.do("GET", "/locations/"+e.L1+"/customFields/"+id, e.TokL1, nil), 404, "Custom field not found")
 }
+
+func TestCustomFieldRoutesRefuse(t *testing.T) {
+	e := newTestEnv(t)
+	id := e.do("POST", "/custom-fields/", e.TokL1, map[string]any{"locationId": e.L1, "name": "A", "dataType": "TEXT"}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)["id"].(string)
+	fid := e.do("POST", "/custom-fields/folder", e.TokL1, map[string]any{"objectKey": "contact", "name": "F", "locationId": e.L1}).mustStatus(t, 201).JSON(t)["id"].(string)
+	body := map[string]any{"locationId": e.L1, "name": "B", "dataType": "TEXT"}
+	runAuthCases(t, e, []authCase{
+		{"POST", "/custom-fields/", e.TokC1, body, 401, sandbox.MsgAuthClass},
+		{"POST", "/custom-fields/", e.TokL1Read, body, 401, sandbox.MsgScope},
+		{"PUT", "/custom-fields/" + id, e.TokL1Read, map[string]any{"locationId": e.L1}, 401, sandbox.MsgScope},
+		{"PUT", "/custom-fields/" + id, e.TokL1, `{"locationId":`, 400, ""},
+		{"PUT", "/custom-fields/" + sandbox.NewID(), e.TokL1, map[string]any{"locationId": e.L1}, 404, "Custom field not found"},
+		{"DELETE", "/custom-fields/" + id, e.TokC1, nil, 401, sandbox.MsgAuthClass},
+		{"DELETE", "/custom-fields/" + id, e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"GET", "/custom-fields/object-key/contact?locationId=" + e.L1, e.TokC1, nil, 401, sandbox.MsgAuthClass},
+		{"GET", "/custom-fields/object-key/contact?locationId=" + e.L1, e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"POST", "/custom-fields/folder", e.TokL1Read, map[string]any{"objectKey": "contact", "name": "x", "locationId": e.L1}, 401, sandbox.MsgScope},
+		{"POST", "/custom-fields/folder", e.TokC1, map[string]any{"objectKey": "contact", "name": "x", "locationId": e.L1}, 401, sandbox.MsgAuthClass},
+		{"POST", "/custom-fields/folder", e.TokL1, `{"objectKey":`, 400, ""},
+		{"PUT", "/custom-fields/folder/" + fid, e.TokL1, `{`, 400, ""},
+		{"PUT", "/custom-fields/folder/" + fid, e.TokL1Read, map[string]any{"name": "x", "locationId": e.L1}, 401, sandbox.MsgScope},
+		{"DELETE", "/custom-fields/folder/" + fid + "?locationId=" + e.L1, e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"DELETE", "/custom-fields/folder/" + sandbox.NewID() + "?locationId=" + e.L1, e.TokL1, nil, 404, "Folder not found"},
+		{"PUT", "/locations/" + e.L1 + "/customFields/" + id, e.TokL1, `{"name":`, 400, ""},
+		{"PUT", "/locations/" + e.L1 + "/customFields/" + id, e.TokC1, map[string]any{"name": "x"}, 401, sandbox.MsgAuthClass},
+		{"DELETE", "/locations/" + e.L1 + "/customFields/" + sandbox.NewID(), e.TokL1, nil, 404, "Custom field not found"},
+	})
+	if got := e.do("GET", "/custom-fields/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["field"].(map[string]any); got["name"] != "A" {
+		t.Errorf("field after refused writes = %v", got)
+	}
+}

@@ -244,7 +244,7 @@ func (s *Server) createLocation(w http.ResponseWriter, r *Request) error {
 			}
 			return err
 		}
-		rec := Record{Kind: KindLocation, ID: loc.ID, LocationID: loc.ID, CompanyID: loc.CompanyID, CreatedAt: loc.DateAdded.Time}
+		rec := Record{Kind: KindLocation, ID: loc.ID, LocationID: loc.ID, CompanyID: loc.CompanyID}
 		if err := PutRecordOf(r.Context(), tx, rec, loc); err != nil {
 			return err
 		}

@@ -220,6 +220,14 @@ func TestCreateUpdateDeleteLocation(t *testing.T) {
 	e.do("POST", "/locations/"+id+"/customValues", tok, map[string]any{"name": "Hours", "value": "9-5"}).mustStatus(t, 201)
 	user := e.do("POST", "/users/", e.TokC1, map[string]any{"companyId": e.C1, "firstName": "A", "lastName": "B", "email": "ab@x.com", "password": "pw", "type": "account", "role": "user", "locationIds": []string{e.L1, id}}).mustStatus(t, 201).JSON(t)
 
+	contactID := sandbox.NewID()
+	err := e.Store.Write(context.Background(), func(tx sandbox.Tx) error {
+		return tx.InsertContact(context.Background(), &sandbox.Contact{ID: contactID, LocationID: id, FirstName: "Gone", Tags: []string{}, CustomFields: []sandbox.CustomFieldValue{}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	wantError(t, e.do("DELETE", "/locations/"+id, e.TokC1, nil), 422, "deleteTwilioAccount")
 	wantError(t, e.do("DELETE", "/locations/"+id+"?deleteTwilioAccount=maybe", e.TokC1, nil), 422, "deleteTwilioAccount must be a boolean")
 	wantError(t, e.do("DELETE", "/locations/"+id+"?deleteTwilioAccount=false", e.TokL1, nil), 401, sandbox.MsgAuthClass)
@@ -229,6 +237,13 @@ func TestCreateUpdateDeleteLocation(t *testing.T) {
 		t.Errorf("delete = %v", del)
 	}
 	wantError(t, e.do("GET", "/locations/"+id, tok, nil), 404, "Location not found")
+	err = e.Store.Read(context.Background(), func(tx sandbox.Tx) error {
+		_, err := tx.GetContact(context.Background(), contactID)
+		return err
+	})
+	if !sandbox.IsNotFound(err) {
+		t.Errorf("contact of the deleted location: err = %v, want not found", err)
+	}
 	for _, kind := range []sandbox.Kind{sandbox.KindTag, sandbox.KindCustomField, sandbox.KindCustomValue} {
 		if n := countRecords(t, e, kind, id); n != 0 {
 			t.Errorf("%d %s records left", n, kind)
@@ -431,4 +446,60 @@ func TestLocationTaskSearch(t *testing.T) {
 	wantError(t, e.do("POST", path, e.TokL2, map[string]any{}), 403, sandbox.MsgLocation)
 	wantError(t, e.do("POST", path, e.TokC1, map[string]any{}), 401, sandbox.MsgAuthClass)
 	wantError(t, e.do("POST", path, e.TokL1Read, map[string]any{}), 401, sandbox.MsgScope)
+}
+
+// authCase is one request expected to fail before its handler runs.
+type authCase struct {
+	method, path, token string
+	body                any
+	status              int
+	msg                 string
+}
+
+func runAuthCases(t *testing.T, e *testEnv, cases []authCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			wantError(t, e.do(c.method, c.path, c.token, c.body), c.status, c.msg)
+		})
+	}
+}
+
+// TestLocationRoutesRefuse covers, per route, the token class, the scope and
+// malformed bodies not covered by the feature tests above.
+func TestLocationRoutesRefuse(t *testing.T) {
+	e := newTestEnv(t)
+	agencyNoScope := issueToken(t, e, e.C1, "", "contacts.readonly")
+	tag := e.do("POST", "/locations/"+e.L1+"/tags", e.TokL1, map[string]any{"name": "t"}).mustStatus(t, 200).JSON(t)["tag"].(map[string]any)["id"].(string)
+	cv := e.do("POST", "/locations/"+e.L1+"/customValues", e.TokL1, map[string]any{"name": "v", "value": "1"}).mustStatus(t, 201).JSON(t)["customValue"].(map[string]any)["id"].(string)
+	l1 := "/locations/" + e.L1
+	runAuthCases(t, e, []authCase{
+		{"GET", l1, agencyNoScope, nil, 401, sandbox.MsgScope},
+		{"GET", "/locations/search", agencyNoScope, nil, 401, sandbox.MsgScope},
+		{"PUT", l1, agencyNoScope, map[string]any{"name": "x"}, 401, sandbox.MsgScope},
+		{"POST", "/locations/", agencyNoScope, map[string]any{"name": "x", "companyId": e.C1}, 401, sandbox.MsgScope},
+		{"DELETE", l1 + "?deleteTwilioAccount=false", agencyNoScope, nil, 401, sandbox.MsgScope},
+		{"POST", l1 + "/tags", e.TokC1, map[string]any{"name": "x"}, 401, sandbox.MsgAuthClass},
+		{"GET", l1 + "/tags/" + tag, e.TokC1, nil, 401, sandbox.MsgAuthClass},
+		{"PUT", l1 + "/tags/" + tag, e.TokL1, `{"name":`, 400, ""},
+		{"PUT", l1 + "/tags/" + tag, e.TokC1, map[string]any{"name": "x"}, 401, sandbox.MsgAuthClass},
+		{"DELETE", l1 + "/tags/" + tag, e.TokC1, nil, 401, sandbox.MsgAuthClass},
+		{"POST", l1 + "/customValues", e.TokL1Read, map[string]any{"name": "x", "value": "y"}, 401, sandbox.MsgScope},
+		{"POST", l1 + "/customValues", e.TokC1, map[string]any{"name": "x", "value": "y"}, 401, sandbox.MsgAuthClass},
+		{"PUT", l1 + "/customValues/" + cv, e.TokL1, `{"name":`, 400, ""},
+		{"PUT", l1 + "/customValues/" + cv, e.TokL1, map[string]any{"name": "v"}, 422, "value must be a string"},
+		{"PUT", "/locations/" + e.L2 + "/customValues/" + cv, e.TokL2, map[string]any{"name": "v", "value": "2"}, 403, sandbox.MsgLocation},
+		{"DELETE", "/locations/" + e.L2 + "/customValues/" + cv, e.TokL2, nil, 403, sandbox.MsgLocation},
+		{"PUT", l1 + "/customValues/" + sandbox.NewID(), e.TokL1, map[string]any{"name": "v", "value": "2"}, 404, "Custom value not found"},
+		{"GET", l1 + "/timezones", e.TokC1, nil, 401, sandbox.MsgAuthClass},
+		{"GET", l1 + "/timezones", e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"GET", l1 + "/templates?originId=" + e.L1, e.TokC1, nil, 401, sandbox.MsgAuthClass},
+		{"GET", l1 + "/templates?originId=" + e.L1, e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"DELETE", "/locations/" + e.L1 + "/templates/x", e.TokL2, nil, 403, sandbox.MsgLocation},
+	})
+	// The refused requests changed nothing.
+	if got := e.do("GET", l1+"/customValues/"+cv, e.TokL1, nil).mustStatus(t, 200).JSON(t)["customValue"].(map[string]any); got["value"] != "1" {
+		t.Errorf("custom value after refused writes = %v", got)
+	}
+	e.do("GET", l1+"/tags/"+tag, e.TokL1, nil).mustStatus(t, 200)
 }

@@ -154,16 +154,16 @@ func NormalizePhone(raw, defaultCountry string) (string, error) {
 	if len(d) < country.min || len(d) > country.max {
 		return "", ErrInvalidPhone
 	}
-	if !phoneValidNational(country.code, d) {
-		return "", ErrInvalidPhone
-	}
-	return "+" + country.code + d, nil
+	// The international check as well, so a normalised number normalises to
+	// itself.
+	return phoneInternational(country.code + d)
 }
 
 // phoneInternational validates digits that follow a "+" (calling code first).
 func phoneInternational(d string) (string, error) {
-	// E.164: at most 15 digits; nothing real is shorter than 8 with its code.
-	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
+	// E.164: at most 15 digits; the shortest numbers in service (small
+	// islands) have 7 with their calling code.
+	if len(d) < 7 || len(d) > 15 || d[0] == '0' {
 		return "", ErrInvalidPhone
 	}
 	for n := 1; n <= 3; n++ {

@@ -267,7 +267,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *Request) error {
 		} else if taken {
 			return Errorf(ECONFLICT, "User with email %s already exists", u.Email)
 		}
-		rec := Record{Kind: KindUser, ID: u.ID, CompanyID: u.CompanyID, Key: strings.ToLower(u.Email), CreatedAt: u.DateAdded.Time}
+		rec := Record{Kind: KindUser, ID: u.ID, CompanyID: u.CompanyID, Key: strings.ToLower(u.Email)}
 		if err := PutRecordOf(r.Context(), tx, rec, u); err != nil {
 			return err
 		}

@@ -228,3 +228,25 @@ func TestFilterUsersByEmail(t *testing.T) {
 	wantError(t, e.do("POST", path, e.TokC2, map[string]any{"companyId": e.C1, "emails": "ann@x.com"}), 403, "company")
 	wantError(t, e.do("POST", path, e.TokL1, map[string]any{"companyId": e.C1, "emails": "ann@x.com"}), 401, sandbox.MsgAuthClass)
 }
+
+func TestUserRoutesRefuse(t *testing.T) {
+	e := newTestEnv(t)
+	id := e.do("POST", "/users/", e.TokC1, newUserBody(e.C1, "Ann", "ann@x.com", "account", "user", e.L1)).mustStatus(t, 201).JSON(t)["id"].(string)
+	agencyRead := issueToken(t, e, e.C1, "", "users.readonly")
+	agencyNone := issueToken(t, e, e.C1, "", "contacts.readonly")
+	runAuthCases(t, e, []authCase{
+		{"PUT", "/users/" + id, e.TokL1Read, map[string]any{"firstName": "x"}, 401, sandbox.MsgScope},
+		{"PUT", "/users/" + id, agencyRead, map[string]any{"firstName": "x"}, 401, sandbox.MsgScope},
+		{"DELETE", "/users/" + id, e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"DELETE", "/users/" + id, agencyRead, nil, 401, sandbox.MsgScope},
+		{"POST", "/users/", agencyRead, newUserBody(e.C1, "X", "x@x.com", "account", "user", e.L1), 401, sandbox.MsgScope},
+		{"GET", "/users/" + id, agencyNone, nil, 401, sandbox.MsgScope},
+		{"GET", "/users/search?companyId=" + e.C1, agencyNone, nil, 401, sandbox.MsgScope},
+		{"POST", "/users/search/filter-by-email", agencyNone, map[string]any{"companyId": e.C1, "emails": "ann@x.com"}, 401, sandbox.MsgScope},
+		{"GET", "/users/?locationId=" + e.L1, e.TokL1Read, nil, 401, sandbox.MsgScope},
+		{"DELETE", "/users/" + id, e.TokL3, nil, 403, ""},
+	})
+	if got := e.do("GET", "/users/"+id, e.TokC1, nil).mustStatus(t, 200).JSON(t); got["firstName"] != "Ann" || got["deleted"] != false {
+		t.Errorf("user after refused writes = %v", got)
+	}
+}

@@ -85,10 +85,10 @@ func Dialect(lockKey int64) sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:           "postgres",
 		NumberedParams: true,
-		// pgx prepares and caches statements per connection itself.
-		CacheStatements: false,
-		ReadTx:          sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		WriteTx:         sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		// Read transactions see one snapshot; writers see every commit
+		// before theirs, which the advisory lock orders.
+		ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		WriteTx: sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		LockWrites: func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey)
 			return err

@@ -181,27 +181,53 @@ func scanContact(rows *sql.Rows, extra ...any) (*sandbox.Contact, error) {
 // InsertContact implements sandbox.Tx. A contact whose ID exists already is
 // refused with ECONFLICT.
 func (t *tx) InsertContact(ctx context.Context, c *sandbox.Contact) error {
+	return t.InsertContacts(ctx, []*sandbox.Contact{c})
+}
+
+// contactsPerStatement bounds the rows of one multi-row contact insert (26
+// parameters each; SQLite allows 32766 parameters, Postgres 65535).
+const contactsPerStatement = 100
+
+// InsertContacts inserts many contacts with a few multi-row statements, for
+// bulk loads (demo data, benchmarks); it is not part of sandbox.Tx, and
+// callers reach it by a type assertion. If any contact's ID exists already
+// it fails with ECONFLICT (and the transaction should be rolled back).
+func (t *tx) InsertContacts(ctx context.Context, cs []*sandbox.Contact) error {
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
-	if c.ID == "" || c.LocationID == "" {
-		return sandbox.Errorf(sandbox.EINVALID, "contact id and locationId are required")
+	for len(cs) > 0 {
+		n := min(len(cs), contactsPerStatement)
+		args := make([]any, 0, 26*n)
+		for _, c := range cs[:n] {
+			if c.ID == "" || c.LocationID == "" {
+				return sandbox.Errorf(sandbox.EINVALID, "contact id and locationId are required")
+			}
+			a, err := contactArgs(c)
+			if err != nil {
+				return err
+			}
+			args = append(args, a...)
+		}
+		q := `INSERT INTO contacts (` + contactInsertColumns + `) VALUES ` + valuesList(n, 26) + ` ON CONFLICT (id) DO NOTHING`
+		res, err := t.exec(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: insert contact: %w", err)
+		}
+		if got, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: insert contact: %w", err)
+		} else if got != int64(n) {
+			if n == 1 {
+				return sandbox.Errorf(sandbox.ECONFLICT, "contact %s exists already", cs[0].ID)
+			}
+			return sandbox.Errorf(sandbox.ECONFLICT, "%d of %d contacts exist already", int64(n)-got, n)
+		}
+		if err := t.insertContactSideRows(ctx, cs[:n]); err != nil {
+			return err
+		}
+		cs = cs[n:]
 	}
-	args, err := contactArgs(c)
-	if err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `INSERT INTO contacts (`+contactInsertColumns+`) VALUES (`+contactPlaceholders+`)
-ON CONFLICT (id) DO NOTHING`, args...)
-	if err != nil {
-		return fmt.Errorf("sqlstore: insert contact: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlstore: insert contact: %w", err)
-	} else if n == 0 {
-		return sandbox.Errorf(sandbox.ECONFLICT, "contact %s exists already", c.ID)
-	}
-	return t.insertContactSideRows(ctx, c)
+	return nil
 }
 
 // UpdateContact implements sandbox.Tx.
@@ -235,7 +261,7 @@ WHERE id = ?`, args...)
 	if err := t.deleteContactSideRows(ctx, clean(c.ID)); err != nil {
 		return err
 	}
-	return t.insertContactSideRows(ctx, c)
+	return t.insertContactSideRows(ctx, []*sandbox.Contact{c})
 }
 
 // contactChildKinds are the record kinds whose ParentID is a contact id.
@@ -283,35 +309,37 @@ func (t *tx) deleteContactSideRows(ctx context.Context, id string) error {
 // table (SQLite allows 32766 parameters, Postgres 65535).
 const sideRowsPerStatement = 100
 
-// insertContactSideRows writes c's tags and custom values, each table with
-// one statement (per sideRowsPerStatement rows).
-func (t *tx) insertContactSideRows(ctx context.Context, c *sandbox.Contact) error {
-	id, loc := clean(c.ID), clean(c.LocationID)
-	tags := contactTags(c.Tags)
-	for len(tags) > 0 {
-		n := min(len(tags), sideRowsPerStatement)
-		args := make([]any, 0, 3*n)
-		for _, tag := range tags[:n] {
-			args = append(args, id, loc, tag)
+// insertContactSideRows writes the tags and custom values of cs, with one
+// statement per table (per sideRowsPerStatement rows).
+func (t *tx) insertContactSideRows(ctx context.Context, cs []*sandbox.Contact) error {
+	var tagArgs, valueArgs []any
+	for _, c := range cs {
+		id, loc, added := clean(c.ID), clean(c.LocationID), dateMillis(c.DateAdded)
+		for _, tag := range contactTags(c.Tags) {
+			tagArgs = append(tagArgs, id, loc, tag, added)
 		}
-		q := `INSERT INTO contact_tags (contact_id, location_id, tag) VALUES ` + valuesList(n, 3)
-		if _, err := t.exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("sqlstore: insert contact tags: %w", err)
+		for _, v := range customValueRows(c.CustomFields) {
+			valueArgs = append(valueArgs, id, loc, v.fieldID, v.text, v.num)
 		}
-		tags = tags[n:]
 	}
-	values := customValueRows(c.CustomFields)
-	for len(values) > 0 {
-		n := min(len(values), sideRowsPerStatement)
-		args := make([]any, 0, 5*n)
-		for _, v := range values[:n] {
-			args = append(args, id, loc, v.fieldID, v.text, v.num)
+	if err := t.insertRows(ctx, `INSERT INTO contact_tags (contact_id, location_id, tag, date_added) VALUES `, 4, tagArgs); err != nil {
+		return fmt.Errorf("sqlstore: insert contact tags: %w", err)
+	}
+	if err := t.insertRows(ctx, `INSERT INTO contact_custom_values (contact_id, location_id, field_id, value_text, value_num) VALUES `, 5, valueArgs); err != nil {
+		return fmt.Errorf("sqlstore: insert contact custom values: %w", err)
+	}
+	return nil
+}
+
+// insertRows runs prefix with the VALUES groups of args, width values each,
+// sideRowsPerStatement groups per statement.
+func (t *tx) insertRows(ctx context.Context, prefix string, width int, args []any) error {
+	for len(args) > 0 {
+		n := min(len(args)/width, sideRowsPerStatement)
+		if _, err := t.exec(ctx, prefix+valuesList(n, width), args[:n*width]...); err != nil {
+			return err
 		}
-		q := `INSERT INTO contact_custom_values (contact_id, location_id, field_id, value_text, value_num) VALUES ` + valuesList(n, 5)
-		if _, err := t.exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("sqlstore: insert contact custom values: %w", err)
-		}
-		values = values[n:]
+		args = args[n*width:]
 	}
 	return nil
 }
@@ -507,6 +535,8 @@ func (t *tx) AppendEvent(ctx context.Context, e *sandbox.Event) error {
 	payload := string(e.Payload)
 	if len(e.Payload) == 0 {
 		payload = "null"
+	} else if !json.Valid(e.Payload) {
+		return sandbox.Errorf(sandbox.EINVALID, "event %s: payload is not valid JSON", e.ID)
 	}
 	created := e.CreatedAt
 	if created.IsZero() {

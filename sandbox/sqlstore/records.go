@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -44,6 +45,10 @@ func (t *tx) PutRecord(ctx context.Context, r *sandbox.Record) error {
 	}
 	var data any
 	if len(r.Data) > 0 {
+		// Postgres' json column would refuse it; refuse it everywhere.
+		if !json.Valid(r.Data) {
+			return sandbox.Errorf(sandbox.EINVALID, "%s %s: data is not valid JSON", r.Kind, r.ID)
+		}
 		data = string(r.Data)
 	}
 	_, err := t.exec(ctx, `INSERT INTO records (`+recordColumns+`)

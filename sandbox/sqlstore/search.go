@@ -23,40 +23,55 @@ const maxFilterDepth = 32
 //     compare exactly; contains is a substring match (LIKE with its
 //     wildcards escaped).
 //   - exists means non-empty (dates: set; tags: at least one; custom fields:
-//     a non-empty value); not_eq, not_contains and not_exists match
-//     contacts without the field; range never does.
+//     a non-empty value; dnd: always); not_eq, not_contains and not_exists
+//     match contacts without the field; range never does.
 //   - An empty group matches every contact.
 //   - Query matches each of its words (as substrings) against names, email,
 //     phone and company name.
 //   - Limit 0 means no limit.
 func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandbox.ContactPage, error) {
-	var where sqlBuilder
-	where.write(`1 = 1`)
 	loc := clean(q.LocationID)
-	if loc != "" {
-		where.write(` AND c.location_id = `).arg(loc)
-	}
-	if q.Filter != nil {
-		where.write(` AND `)
-		if err := where.filter(q.Filter, loc, 0); err != nil {
-			return nil, err
-		}
-	}
-	for _, word := range strings.Fields(strings.ToLower(clean(q.Query))) {
-		where.write(` AND c.search_text LIKE `).arg(likeContains(word)).write(` ESCAPE '\'`)
-	}
-
 	sorts, err := contactSorts(q.Sort)
 	if err != nil {
 		return nil, err
 	}
 
+	// from and where select the matches; countFrom and countWhere count
+	// them (the same, except that a tag-driven count needs no join).
+	from := `contacts c`
+	var where sqlBuilder
+	where.write(`1 = 1`)
+	filter := q.Filter
+	tag, rest, driving := drivingTag(q, loc, sorts)
+	if driving {
+		from = `contact_tags t JOIN contacts c ON c.id = t.contact_id`
+		where.write(` AND t.location_id = `).arg(loc).write(` AND t.tag = `).arg(tag)
+		sorts[0].expr, sorts[1].expr = `t.date_added`, `t.contact_id`
+		filter = rest
+	} else if loc != "" {
+		where.write(` AND c.location_id = `).arg(loc)
+	}
+	if filter != nil {
+		where.write(` AND `)
+		if err := where.filter(filter, loc, 0); err != nil {
+			return nil, err
+		}
+	}
+	words := strings.Fields(strings.ToLower(clean(q.Query)))
+	for _, word := range words {
+		where.write(` AND c.search_text LIKE `).arg(likeContains(word)).write(` ESCAPE '\'`)
+	}
+	countFrom := from
+	if driving && filter == nil && len(words) == 0 {
+		countFrom = `contact_tags t`
+	}
+
 	var sel sqlBuilder
 	sel.write(`SELECT c.data`)
 	for _, s := range sorts {
-		sel.write(`, c.` + s.col.name)
+		sel.write(`, ` + s.expr)
 	}
-	sel.write(` FROM contacts c WHERE `).write(where.sb.String())
+	sel.write(` FROM ` + from + ` WHERE `).write(where.sb.String())
 	sel.args = append(sel.args, where.args...)
 	if len(q.SearchAfter) > 0 {
 		sel.write(` AND `)
@@ -69,7 +84,7 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 		if i > 0 {
 			sel.write(`, `)
 		}
-		sel.write(`c.` + s.col.name)
+		sel.write(s.expr)
 		if s.desc {
 			sel.write(` DESC`)
 		}
@@ -128,15 +143,59 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 		page.Total = max(q.Offset, 0) + n
 		return page, nil
 	}
-	if err := t.get(ctx, `SELECT COUNT(*) FROM contacts c WHERE `+where.sb.String(), where.args, &page.Total); err != nil {
+	if err := t.get(ctx, `SELECT COUNT(*) FROM `+countFrom+` WHERE `+where.sb.String(), where.args, &page.Total); err != nil {
 		return nil, fmt.Errorf("sqlstore: count contacts: %w", err)
 	}
 	return page, nil
 }
 
+// drivingTag reports whether the search can be driven from the tag index:
+// in a location, sorted by dateAdded alone, filtered by one tag (a single
+// value, eq) at the top of the filter tree (the filter, or a child of its
+// AND group). Each contact has a tag at most once, so joining from that
+// tag's entries neither loses nor repeats contacts, and the entries are in
+// (date_added, contact_id) order already. It returns the tag and the rest of
+// the filter (nil when nothing is left).
+func drivingTag(q sandbox.ContactQuery, loc string, sorts []contactSort) (string, *sandbox.Filter, bool) {
+	f := q.Filter
+	if f == nil || loc == "" || len(sorts) != 2 || sorts[0].col.name != "date_added" {
+		return "", nil, false
+	}
+	single := func(f *sandbox.Filter) (string, bool) {
+		if f.Field != "tags" || f.Operator != sandbox.OpEq || f.Group != "" || len(f.Filters) > 0 {
+			return "", false
+		}
+		v := f.Value
+		if list, ok := v.([]any); ok && len(list) == 1 {
+			v = list[0]
+		}
+		s, ok := v.(string)
+		return fold(s), ok
+	}
+	if tag, ok := single(f); ok {
+		return tag, nil, true
+	}
+	if f.Field != "" || (f.Group != "" && !strings.EqualFold(f.Group, "AND")) {
+		return "", nil, false
+	}
+	for i := range f.Filters {
+		if tag, ok := single(&f.Filters[i]); ok {
+			rest := &sandbox.Filter{Group: "AND"}
+			rest.Filters = append(rest.Filters, f.Filters[:i]...)
+			rest.Filters = append(rest.Filters, f.Filters[i+1:]...)
+			if len(rest.Filters) == 0 {
+				rest = nil
+			}
+			return tag, rest, true
+		}
+	}
+	return "", nil, false
+}
+
 // contactSort is one resolved sort key.
 type contactSort struct {
 	col  contactColumn
+	expr string // the SQL the query sorts by
 	desc bool
 }
 
@@ -152,9 +211,9 @@ func contactSorts(in []sandbox.Sort) ([]contactSort, error) {
 		if !ok {
 			return nil, sandbox.Errorf(sandbox.EUNPROCESSABLE, "cannot sort contacts by %q", s.Field)
 		}
-		out = append(out, contactSort{col: col, desc: s.Desc})
+		out = append(out, contactSort{col: col, expr: `c.` + col.name, desc: s.Desc})
 	}
-	return append(out, contactSort{col: contactColumns["id"], desc: in[len(in)-1].Desc}), nil
+	return append(out, contactSort{col: contactColumns["id"], expr: `c.id`, desc: in[len(in)-1].Desc}), nil
 }
 
 // sqlBuilder accumulates SQL with ? placeholders and their arguments.
@@ -216,7 +275,7 @@ func (b *sqlBuilder) after(sorts []contactSort, vals []any) error {
 			if i > 0 {
 				b.write(`, `)
 			}
-			b.write(`c.` + s.col.name)
+			b.write(s.expr)
 		}
 		b.write(`)` + op).argList(keys)
 		return nil
@@ -229,13 +288,13 @@ func (b *sqlBuilder) after(sorts []contactSort, vals []any) error {
 		}
 		b.write(`(`)
 		for j := 0; j < i; j++ {
-			b.write(`c.` + sorts[j].col.name + ` = `).arg(keys[j]).write(` AND `)
+			b.write(sorts[j].expr + ` = `).arg(keys[j]).write(` AND `)
 		}
 		op := ` > `
 		if sorts[i].desc {
 			op = ` < `
 		}
-		b.write(`c.` + sorts[i].col.name + op).arg(keys[i]).write(`)`)
+		b.write(sorts[i].expr + op).arg(keys[i]).write(`)`)
 	}
 	b.write(`)`)
 	return nil
@@ -273,6 +332,16 @@ func (b *sqlBuilder) filter(f *sandbox.Filter, loc string, depth int) error {
 	}
 	if f.Group != "" || len(f.Filters) > 0 {
 		return sandbox.Errorf(sandbox.EUNPROCESSABLE, "filter on %q cannot also be a group", f.Field)
+	}
+	if list, ok := f.Value.([]string); ok {
+		// Accept a []string for "any of" as the []any JSON decodes to.
+		vals := make([]any, len(list))
+		for i, v := range list {
+			vals[i] = v
+		}
+		leaf := *f
+		leaf.Value = vals
+		f = &leaf
 	}
 	switch {
 	case f.Field == "tags":

@@ -36,11 +36,6 @@ type Dialect struct {
 	// NumberedParams rewrites the ? placeholders the queries are written
 	// with into $1, $2, … (Postgres).
 	NumberedParams bool
-	// CacheStatements prepares each query once per connection and reuses
-	// it. Leave it off for drivers that cache prepared statements themselves
-	// (pgx does); SQLite's driver does not, and preparing is a large part
-	// of a small query's cost there.
-	CacheStatements bool
 	// ReadTx and WriteTx are the options of Read and Write transactions.
 	// Read transactions must see one consistent snapshot (on Postgres that
 	// takes REPEATABLE READ).
@@ -198,87 +193,25 @@ func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
 // it again returns the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.read.close()
 		var errs []error
 		if s.read != s.write {
 			errs = append(errs, s.read.db.Close())
 		}
-		s.write.close()
 		errs = append(errs, s.write.db.Close())
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
 }
 
-// maxCachedStatements bounds a pool's statement cache. Fixed queries number a
-// few dozen; search queries vary with the shape of their filter, and shapes
-// beyond the bound are prepared per use.
-const maxCachedStatements = 512
-
-// pool is one *sql.DB with its cache of rebound (and, when the dialect says
-// so, prepared) statements, keyed by the query as written (with ?).
+// pool is one *sql.DB and the dialect its queries are rebound for. Drivers
+// cache prepared statements per connection (pgx does; sandbox/sqlite wraps
+// modernc's connections to), so the store passes query text every time.
 type pool struct {
 	db      *sql.DB
 	dialect Dialect
-
-	mu    sync.RWMutex
-	stmts map[string]*cachedStmt
 }
 
-type cachedStmt struct {
-	query string    // rebound for the dialect
-	stmt  *sql.Stmt // nil unless the dialect caches statements
-}
-
-func newPool(db *sql.DB, d Dialect) *pool {
-	return &pool{db: db, dialect: d, stmts: make(map[string]*cachedStmt)}
-}
-
-// statement returns the cached form of query, preparing it on first use.
-// Past maxCachedStatements a query is rebound but neither prepared nor kept.
-func (p *pool) statement(ctx context.Context, query string) (*cachedStmt, error) {
-	p.mu.RLock()
-	cs, full := p.stmts[query], len(p.stmts) >= maxCachedStatements
-	p.mu.RUnlock()
-	if cs != nil {
-		return cs, nil
-	}
-	cs = &cachedStmt{query: rebind(query, p.dialect.NumberedParams)}
-	if full || !p.dialect.CacheStatements {
-		if !full {
-			p.mu.Lock()
-			if len(p.stmts) < maxCachedStatements {
-				p.stmts[query] = cs
-			}
-			p.mu.Unlock()
-		}
-		return cs, nil
-	}
-	st, err := p.db.PrepareContext(ctx, cs.query)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if old := p.stmts[query]; old != nil {
-		_ = st.Close()
-		return old, nil
-	}
-	cs.stmt = st
-	p.stmts[query] = cs
-	return cs, nil
-}
-
-func (p *pool) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, cs := range p.stmts {
-		if cs.stmt != nil {
-			_ = cs.stmt.Close()
-		}
-		delete(p.stmts, k)
-	}
-}
+func newPool(db *sql.DB, d Dialect) *pool { return &pool{db: db, dialect: d} }
 
 // rebind rewrites ? placeholders into $1, $2, … when numbered is set. The
 // queries of this package never contain a literal question mark.
@@ -306,9 +239,6 @@ type tx struct {
 	pool  *pool
 	sqlTx *sql.Tx
 	write bool
-	// stmts holds the statements bound to this transaction, so a statement
-	// used many times in one transaction is bound once.
-	stmts map[*sql.Stmt]*sql.Stmt
 }
 
 var _ sandbox.Tx = (*tx)(nil)
@@ -323,36 +253,12 @@ func (t *tx) checkWrite() error {
 	return nil
 }
 
-// bound returns the statement for query bound to this transaction, or the
-// rebound query text when the dialect does not cache statements.
-func (t *tx) bound(ctx context.Context, query string) (*sql.Stmt, string, error) {
-	cs, err := t.pool.statement(ctx, query)
-	if err != nil {
-		return nil, "", err
-	}
-	if cs.stmt == nil {
-		return nil, cs.query, nil
-	}
-	if st := t.stmts[cs.stmt]; st != nil {
-		return st, "", nil
-	}
-	st := t.sqlTx.StmtContext(ctx, cs.stmt)
-	if t.stmts == nil {
-		t.stmts = make(map[*sql.Stmt]*sql.Stmt)
-	}
-	t.stmts[cs.stmt] = st
-	return st, "", nil
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.sqlTx.QueryContext(ctx, rebind(query, t.pool.dialect.NumberedParams), args...)
 }
 
-func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, q, err := t.bound(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return t.sqlTx.QueryContext(ctx, q, args...)
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.sqlTx.ExecContext(ctx, rebind(query, t.pool.dialect.NumberedParams), args...)
 }
 
 // get runs a query that returns at most one row and scans it into dest; it
@@ -373,15 +279,4 @@ func (t *tx) get(ctx context.Context, query string, args []any, dest ...any) err
 		return err
 	}
 	return rows.Close()
-}
-
-func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, q, err := t.bound(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return t.sqlTx.ExecContext(ctx, q, args...)
 }

@@ -32,6 +32,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 	t.Run("RecordErrors", func(t *testing.T) { testRecordErrors(t, newStore(t)) })
 	t.Run("Contacts", func(t *testing.T) { testContacts(t, newStore(t)) })
 	t.Run("ContactDelete", func(t *testing.T) { testContactDelete(t, newStore(t)) })
+	t.Run("BulkInsert", func(t *testing.T) { testBulkInsert(t, newStore(t)) })
 	t.Run("Lookup", func(t *testing.T) { testLookup(t, newStore(t)) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, newStore(t)) })
 	t.Run("SearchErrors", func(t *testing.T) { testSearchErrors(t, newStore(t)) })
@@ -266,6 +267,11 @@ func testRecordErrors(t *testing.T, s sandbox.Store) {
 	})
 	err := s.Write(ctx, func(tx sandbox.Tx) error { return tx.DeleteRecord(ctx, sandbox.KindLocation, "missing") })
 	wantCode(t, err, sandbox.ENOTFOUND)
+	// A document that is not JSON is refused alike by every store.
+	err = s.Write(ctx, func(tx sandbox.Tx) error {
+		return tx.PutRecord(ctx, &sandbox.Record{Kind: sandbox.KindLocation, ID: "bad", CreatedAt: t0, UpdatedAt: t0, Data: json.RawMessage(`{"a":`)})
+	})
+	wantCode(t, err, sandbox.EINVALID)
 }
 
 // newContact returns a contact of loc with the fields every test sets.
@@ -450,6 +456,69 @@ func testContactDelete(t *testing.T, s sandbox.Store) {
 		if len(p.Contacts) != 0 {
 			t.Errorf("re-inserted contact has stale custom values")
 		}
+		return nil
+	})
+}
+
+// testBulkInsert checks that contacts inserted through BulkInserter, when
+// the store has it, are stored as InsertContact stores them.
+func testBulkInsert(t *testing.T, s sandbox.Store) {
+	ctx := context.Background()
+	loc := sandbox.NewID()
+	var cs []*sandbox.Contact
+	for i := range 250 { // more than one statement's worth
+		c := newContact(loc, fmt.Sprintf("Bulk%d", i), "Load", float64(i))
+		c.Email = fmt.Sprintf("bulk%d@example.com", i)
+		c.Tags = []string{"bulk", fmt.Sprintf("b%d", i%3)}
+		c.CustomFields = []sandbox.CustomFieldValue{{ID: "n", Value: float64(i)}}
+		cs = append(cs, c)
+	}
+	supported := true
+	write(t, s, func(tx sandbox.Tx) error {
+		bulk, ok := tx.(BulkInserter)
+		if !ok {
+			supported = false
+			return nil
+		}
+		return bulk.InsertContacts(ctx, cs)
+	})
+	if !supported {
+		t.Skip("the store's Tx has no InsertContacts")
+	}
+	read(t, s, func(tx sandbox.Tx) error {
+		got, err := tx.GetContact(ctx, cs[137].ID)
+		if err != nil {
+			return err
+		}
+		jsonEqual(t, "bulk-inserted contact", got, cs[137])
+		for _, tc := range []struct {
+			f    *sandbox.Filter
+			want int
+		}{
+			{&sandbox.Filter{Field: "tags", Operator: sandbox.OpEq, Value: "bulk"}, 250},
+			{&sandbox.Filter{Field: "tags", Operator: sandbox.OpEq, Value: "b1"}, 83},
+			{&sandbox.Filter{Field: "customFields.n", Operator: sandbox.OpRange, Value: &sandbox.Range{GTE: 200.0}}, 50},
+			{&sandbox.Filter{Field: "email", Operator: sandbox.OpEq, Value: "BULK42@example.com"}, 1},
+		} {
+			p, err := tx.SearchContacts(ctx, sandbox.ContactQuery{LocationID: loc, Filter: tc.f, Limit: 10})
+			if err != nil {
+				return err
+			}
+			if p.Total != tc.want {
+				t.Errorf("%s %s %v: total %d, want %d", tc.f.Field, tc.f.Operator, tc.f.Value, p.Total, tc.want)
+			}
+		}
+		return nil
+	})
+	// A batch with an existing ID fails whole.
+	dup := newContact(loc, "Dup", "Licate", 1)
+	err := s.Write(ctx, func(tx sandbox.Tx) error {
+		return tx.(BulkInserter).InsertContacts(ctx, []*sandbox.Contact{dup, cs[0]})
+	})
+	wantCode(t, err, sandbox.ECONFLICT)
+	read(t, s, func(tx sandbox.Tx) error {
+		_, err := tx.GetContact(ctx, dup.ID)
+		wantCode(t, err, sandbox.ENOTFOUND)
 		return nil
 	})
 }

@@ -25,7 +25,7 @@ INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
 	('contacts', 'contacts_last_name', '1000000 10000 100'),
 	('contacts', 'contacts_business', '1000000 10000 1000'),
 	('contact_tags', 'sqlite_autoindex_contact_tags_1', '3000000 3 1'),
-	('contact_tags', 'contact_tags_tag', '3000000 30000 100'),
+	('contact_tags', 'contact_tags_tag', '3000000 30000 100 2 1'),
 	('contact_custom_values', 'contact_custom_values_contact', '2000000 2'),
 	('contact_custom_values', 'contact_custom_values_text', '2000000 20000 1000 100 1'),
 	('contact_custom_values', 'contact_custom_values_num', '2000000 20000 1000 100 1'),
