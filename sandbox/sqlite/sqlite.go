@@ -23,6 +23,7 @@ import (
 	"time"
 
 	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ghlkit/ghlkit/sandbox/sqlstore"
 )
@@ -51,7 +52,7 @@ func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
 
 // WithCacheSize sets SQLite's page cache per connection, in KiB (default
-// 32 MiB).
+// 16 MiB; reads mostly go through the memory map instead).
 func WithCacheSize(kib int) Option { return func(o *options) { o.cacheKiB = kib } }
 
 // WithMmapSize sets how much of the file SQLite memory-maps (default 1 GiB
@@ -76,7 +77,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	o := options{
 		readConns:   max(4, 2*runtime.NumCPU()),
 		busyTimeout: 10 * time.Second,
-		cacheKiB:    32 << 10,
+		cacheKiB:    16 << 10,
 	}
 	if strconv.IntSize == 64 {
 		o.mmapBytes = 1 << 30
@@ -106,7 +107,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 	write, err := openDB(s.path, o, true)
 	if err != nil {
-		s.removeTemp()
+		_ = s.removeTemp()
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
@@ -114,7 +115,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	read, err := openDB(s.path, o, false)
 	if err != nil {
 		_ = write.Close()
-		s.removeTemp()
+		_ = s.removeTemp()
 		return nil, err
 	}
 	read.SetMaxOpenConns(o.readConns)
@@ -122,10 +123,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 	// The write connection opens first and alone, so it is the one that
 	// switches a new file to WAL.
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, write, o.busyTimeout); err != nil {
 		_ = write.Close()
 		_ = read.Close()
-		s.removeTemp()
+		_ = s.removeTemp()
 		return nil, fmt.Errorf("sqlite: open %s: %w", s.path, err)
 	}
 	store, err := sqlstore.New(ctx, sqlstore.Config{
@@ -137,11 +138,31 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		_ = write.Close()
 		_ = read.Close()
-		s.removeTemp()
+		_ = s.removeTemp()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s.Store = store
 	return s, nil
+}
+
+// pingBusy opens db's first connection, retrying while another process
+// holds the lock: switching a new file to WAL takes an exclusive lock, and
+// SQLite fails that at once with SQLITE_BUSY rather than waiting under
+// busy_timeout.
+func pingBusy(ctx context.Context, db *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var serr *msqlite.Error
+		if err == nil || !errors.As(err, &serr) || serr.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Dialect returns the sqlstore dialect of SQLite.

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -100,6 +102,72 @@ func TestBadPath(t *testing.T) {
 		if s, err := sqlite.Open(context.Background(), p); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+// TestStatementCacheNested runs one query twice on one connection while
+// the first result is still open: the cached statement must not be reused
+// under the open rows.
+func TestStatementCacheNested(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "sandbox.db"))
+	ctx := context.Background()
+	var ids []string
+	if err := s.Write(ctx, func(tx sandbox.Tx) error {
+		for i := range 3 {
+			c := &sandbox.Contact{ID: sandbox.NewID(), LocationID: "loc" + strconv.Itoa(i%2)}
+			ids = append(ids, c.ID)
+			if err := tx.InsertContact(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.ReadDB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const q = `SELECT id FROM contacts WHERE location_id = ? ORDER BY id`
+	collect := func(rows *sql.Rows) []string {
+		t.Helper()
+		var out []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for range 3 { // the second round finds the statement cached
+		r0, err := conn.QueryContext(ctx, q, "loc0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r0.Next() {
+			t.Fatal("no first row")
+		}
+		r1, err := conn.QueryContext(ctx, q, "loc1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := collect(r1); len(got) != 1 || got[0] != ids[1] {
+			t.Fatalf("nested query: %v", got)
+		}
+		var first string
+		if err := r0.Scan(&first); err != nil {
+			t.Fatal(err)
+		}
+		rest := collect(r0)
+		if got := append([]string{first}, rest...); len(got) != 2 {
+			t.Fatalf("outer query after nested one: %v", got)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -165,6 +164,3 @@ func scanRecord(rows *sql.Rows) (*sandbox.Record, error) {
 	}
 	return &r, nil
 }
-
-// isNoRows reports whether err says a query found no row.
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

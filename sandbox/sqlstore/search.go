@@ -36,8 +36,8 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 		return nil, err
 	}
 
-	// from and where select the matches; countFrom and countWhere count
-	// them (the same, except that a tag-driven count needs no join).
+	// from and where select the matches; countFrom with where counts them
+	// (a tag-driven count with nothing else to check needs no join).
 	from := `contacts c`
 	var where sqlBuilder
 	where.write(`1 = 1`)
@@ -368,17 +368,17 @@ func (b *sqlBuilder) columnFilter(f *sandbox.Filter, col contactColumn) error {
 				return err
 			}
 			if len(vals) == 0 {
-				b.write(map[bool]string{false: `1 = 0`, true: `1 = 1`}[not])
+				b.write(either(not, `1 = 1`, `1 = 0`))
 				return nil
 			}
-			b.write(c + map[bool]string{false: ` IN `, true: ` NOT IN `}[not]).argList(vals)
+			b.write(c + either(not, ` NOT IN `, ` IN `)).argList(vals)
 			return nil
 		}
 		v, err := columnValue(col, f.Value, f.Field)
 		if err != nil {
 			return err
 		}
-		b.write(c + map[bool]string{false: ` = `, true: ` <> `}[not]).arg(v)
+		b.write(c + either(not, ` <> `, ` = `)).arg(v)
 		return nil
 	case sandbox.OpContains, sandbox.OpNotContains:
 		if col.typ != sandbox.FieldText {
@@ -401,11 +401,11 @@ func (b *sqlBuilder) columnFilter(f *sandbox.Filter, col contactColumn) error {
 		not := f.Operator == sandbox.OpNotExists
 		switch col.typ {
 		case sandbox.FieldBool: // always set
-			b.write(map[bool]string{false: `1 = 1`, true: `1 = 0`}[not])
+			b.write(either(not, `1 = 0`, `1 = 1`))
 		case sandbox.FieldDate:
-			b.write(c + map[bool]string{false: ` <> 0`, true: ` = 0`}[not])
+			b.write(c + either(not, ` = 0`, ` <> 0`))
 		default:
-			b.write(c + map[bool]string{false: ` <> ''`, true: ` = ''`}[not])
+			b.write(c + either(not, ` = ''`, ` <> ''`))
 		}
 		return nil
 	case sandbox.OpRange:
@@ -469,7 +469,7 @@ func (b *sqlBuilder) tagFilter(f *sandbox.Filter, loc string) error {
 		}
 		not := f.Operator == sandbox.OpNotEq
 		if len(tags) == 0 {
-			b.write(map[bool]string{false: `1 = 0`, true: `1 = 1`}[not])
+			b.write(either(not, `1 = 1`, `1 = 0`))
 			return nil
 		}
 		in(not)
@@ -533,7 +533,7 @@ func (b *sqlBuilder) customFieldFilter(f *sandbox.Filter, loc string) error {
 		}
 		not := f.Operator == sandbox.OpNotEq
 		if len(vals) == 0 {
-			b.write(map[bool]string{false: `1 = 0`, true: `1 = 1`}[not])
+			b.write(either(not, `1 = 1`, `1 = 0`))
 			return nil
 		}
 		in(not)
@@ -573,6 +573,14 @@ func (b *sqlBuilder) customFieldFilter(f *sandbox.Filter, loc string) error {
 		return nil
 	}
 	return badOperator(f)
+}
+
+// either returns yes when cond holds, else no.
+func either(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
 }
 
 func badOperator(f *sandbox.Filter) error {

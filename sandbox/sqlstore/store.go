@@ -63,8 +63,8 @@ type Config struct {
 // memory, so several processes may share one database (on Postgres).
 type Store struct {
 	dialect Dialect
-	read    *pool
-	write   *pool
+	readDB  *sql.DB
+	writeDB *sql.DB
 	log     *slog.Logger
 
 	// writeSem serialises this process's writers before they take a
@@ -93,13 +93,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		dialect:  cfg.Dialect,
-		read:     newPool(cfg.ReadDB, cfg.Dialect),
-		write:    newPool(cfg.WriteDB, cfg.Dialect),
+		readDB:   cfg.ReadDB,
+		writeDB:  cfg.WriteDB,
 		log:      logger,
 		writeSem: make(chan struct{}, 1),
-	}
-	if cfg.ReadDB == cfg.WriteDB {
-		s.read = s.write
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
@@ -110,20 +107,24 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// ReadDB returns the connection pool that serves Read transactions.
-func (s *Store) ReadDB() *sql.DB { return s.read.db }
+// ReadDB returns the connection pool that serves Read transactions, for
+// maintenance and tests; the sandbox itself goes through Read.
+func (s *Store) ReadDB() *sql.DB { return s.readDB }
 
-// WriteDB returns the connection pool that serves Write transactions.
-func (s *Store) WriteDB() *sql.DB { return s.write.db }
+// WriteDB returns the connection pool that serves Write transactions, for
+// maintenance and tests. A transaction on it outside Write is not
+// serialised with the store's writers (and on SQLite, whose write pool has
+// one connection, it makes them wait).
+func (s *Store) WriteDB() *sql.DB { return s.writeDB }
 
 // Read implements sandbox.Store.
 func (s *Store) Read(ctx context.Context, fn func(sandbox.Tx) error) error {
 	opts := s.dialect.ReadTx
-	sqlTx, err := s.read.db.BeginTx(ctx, &opts)
+	sqlTx, err := s.readDB.BeginTx(ctx, &opts)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin read: %w", err)
 	}
-	t := &tx{pool: s.read, sqlTx: sqlTx}
+	t := &tx{sqlTx: sqlTx, numbered: s.dialect.NumberedParams}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
@@ -144,7 +145,7 @@ func (s *Store) Read(ctx context.Context, fn func(sandbox.Tx) error) error {
 
 // Write implements sandbox.Store. Write must not be called from inside fn
 // of another Write on the same Store (it would wait for itself); Read may.
-func (s *Store) Write(ctx context.Context, fn func(sandbox.Tx) error) (err error) {
+func (s *Store) Write(ctx context.Context, fn func(sandbox.Tx) error) error {
 	select {
 	case s.writeSem <- struct{}{}:
 	case <-ctx.Done():
@@ -156,7 +157,7 @@ func (s *Store) Write(ctx context.Context, fn func(sandbox.Tx) error) (err error
 	if err != nil {
 		return err
 	}
-	t := &tx{pool: s.write, sqlTx: sqlTx, write: true}
+	t := &tx{sqlTx: sqlTx, numbered: s.dialect.NumberedParams, write: true}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
@@ -176,7 +177,7 @@ func (s *Store) Write(ctx context.Context, fn func(sandbox.Tx) error) (err error
 // beginWrite begins a write transaction and takes the dialect's write lock.
 func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
 	opts := s.dialect.WriteTx
-	sqlTx, err := s.write.db.BeginTx(ctx, &opts)
+	sqlTx, err := s.writeDB.BeginTx(ctx, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: begin write: %w", err)
 	}
@@ -194,24 +195,14 @@ func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		if s.read != s.write {
-			errs = append(errs, s.read.db.Close())
+		if s.readDB != s.writeDB {
+			errs = append(errs, s.readDB.Close())
 		}
-		errs = append(errs, s.write.db.Close())
+		errs = append(errs, s.writeDB.Close())
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
 }
-
-// pool is one *sql.DB and the dialect its queries are rebound for. Drivers
-// cache prepared statements per connection (pgx does; sandbox/sqlite wraps
-// modernc's connections to), so the store passes query text every time.
-type pool struct {
-	db      *sql.DB
-	dialect Dialect
-}
-
-func newPool(db *sql.DB, d Dialect) *pool { return &pool{db: db, dialect: d} }
 
 // rebind rewrites ? placeholders into $1, $2, … when numbered is set. The
 // queries of this package never contain a literal question mark.
@@ -234,11 +225,13 @@ func rebind(query string, numbered bool) string {
 	return b.String()
 }
 
-// tx implements sandbox.Tx on a *sql.Tx.
+// tx implements sandbox.Tx on a *sql.Tx. Queries are passed as text every
+// time: drivers cache their prepared statements per connection (pgx does;
+// sandbox/sqlite wraps modernc's connections to).
 type tx struct {
-	pool  *pool
-	sqlTx *sql.Tx
-	write bool
+	sqlTx    *sql.Tx
+	numbered bool // rebind ? to $n
+	write    bool
 }
 
 var _ sandbox.Tx = (*tx)(nil)
@@ -254,11 +247,11 @@ func (t *tx) checkWrite() error {
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.sqlTx.QueryContext(ctx, rebind(query, t.pool.dialect.NumberedParams), args...)
+	return t.sqlTx.QueryContext(ctx, rebind(query, t.numbered), args...)
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.sqlTx.ExecContext(ctx, rebind(query, t.pool.dialect.NumberedParams), args...)
+	return t.sqlTx.ExecContext(ctx, rebind(query, t.numbered), args...)
 }
 
 // get runs a query that returns at most one row and scans it into dest; it
