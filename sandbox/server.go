@@ -177,7 +177,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("sandbox: Config.Store is required")
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 24 * time.Hour

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +65,18 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	db := fs.String("db", "", "store")
 	addr := fs.String("listen", "127.0.0.1:0", "address")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file")
 	_ = fs.Parse(args)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st, err := openStore(ctx, *db)
@@ -297,6 +309,7 @@ func run() error {
 	n := flag.Int("contacts", 100_000, "contacts in the bench location")
 	conc := flag.Int("c", 50, "concurrent connections")
 	dur := flag.Duration("d", 10*time.Second, "duration per scenario")
+	prof := flag.String("cpuprofile", "", "write the server's CPU profile to this file")
 	scen := flag.String("scenarios", "get,create,search-email,search-tag", "comma-separated scenarios")
 	flag.Parse()
 	ctx := context.Background()
@@ -318,7 +331,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self, "serve", "-db", *db)
+	cmd := exec.Command(self, "serve", "-db", *db, "-cpuprofile", *prof)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -43,6 +43,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 	t.Run("ReadSnapshot", func(t *testing.T) { testReadSnapshot(t, newStore(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, newStore(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newStore(t)) })
+	t.Run("ConcurrentFailures", func(t *testing.T) { testConcurrentFailures(t, newStore(t)) })
 }
 
 // ExerciseReopen tests what outlives a store and what two stores on one
@@ -913,5 +914,97 @@ func testTwoStores(t *testing.T, open func(t *testing.T) sandbox.Store) {
 			}
 			return nil
 		})
+	}
+}
+
+// testConcurrentFailures runs many concurrent writers of which every third
+// fails after writing, and some panic: whatever a store does to batch
+// writers, exactly the successful writers' changes and events must land,
+// and each caller must see its own outcome.
+func testConcurrentFailures(t *testing.T, s sandbox.Store) {
+	ctx := context.Background()
+	loc := sandbox.NewID()
+	const n = 120
+	var wg sync.WaitGroup
+	results := make([]error, n)
+	panics := make([]any, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			c := newContact(loc, "F", fmt.Sprintf("N%d", i), float64(i))
+			c.Tags = []string{fmt.Sprintf("i-%d", i)}
+			results[i] = s.Write(ctx, func(tx sandbox.Tx) error {
+				if err := tx.InsertContact(ctx, c); err != nil {
+					return err
+				}
+				if err := tx.AppendEvent(ctx, &sandbox.Event{ID: fmt.Sprintf("ev-%s-%d", loc, i), Type: "ContactCreate", LocationID: loc, CreatedAt: t0, Payload: json.RawMessage(`{}`)}); err != nil {
+					return err
+				}
+				switch {
+				case i%10 == 7:
+					panic(fmt.Sprintf("writer %d panics", i))
+				case i%3 == 0:
+					return sandbox.Errorf(sandbox.EUNPROCESSABLE, "writer %d fails", i)
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	want := 0
+	for i := range n {
+		switch {
+		case i%10 == 7:
+			if panics[i] == nil {
+				t.Errorf("writer %d: panic not re-raised in its goroutine", i)
+			}
+		case i%3 == 0:
+			if sandbox.ErrorCode(results[i]) != sandbox.EUNPROCESSABLE {
+				t.Errorf("writer %d: err %v, want its own EUNPROCESSABLE", i, results[i])
+			}
+		default:
+			want++
+			if results[i] != nil {
+				t.Errorf("writer %d: %v", i, results[i])
+			}
+		}
+	}
+	read(t, s, func(tx sandbox.Tx) error {
+		p, err := tx.SearchContacts(ctx, sandbox.ContactQuery{LocationID: loc, Limit: n})
+		if err != nil {
+			return err
+		}
+		if p.Total != want {
+			t.Errorf("contacts landed = %d, want %d", p.Total, want)
+		}
+		for _, c := range p.Contacts {
+			var i int
+			fmt.Sscanf(c.Tags[0], "i-%d", &i)
+			if i%10 == 7 || i%3 == 0 {
+				t.Errorf("contact of failed writer %d landed", i)
+			}
+		}
+		return nil
+	})
+	// The failed writers' events are gone and the others' are kept: appending
+	// the same id again conflicts exactly for the writers that succeeded.
+	errProbe := errors.New("probe: roll back")
+	for i := range n {
+		id := fmt.Sprintf("ev-%s-%d", loc, i)
+		err := s.Write(ctx, func(tx sandbox.Tx) error {
+			if err := tx.AppendEvent(ctx, &sandbox.Event{ID: id, Type: "X", LocationID: loc, CreatedAt: t0, Payload: json.RawMessage(`{}`)}); err != nil {
+				return err
+			}
+			return errProbe
+		})
+		failed := i%10 == 7 || i%3 == 0
+		switch {
+		case failed && !errors.Is(err, errProbe):
+			t.Errorf("event of failed writer %d survived: %v", i, err)
+		case !failed && sandbox.ErrorCode(err) != sandbox.ECONFLICT:
+			t.Errorf("event of writer %d: re-append gave %v, want a conflict", i, err)
+		}
 	}
 }
