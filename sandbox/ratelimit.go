@@ -92,6 +92,9 @@ func (l *RateLimiter) Allow(key string) RateStatus {
 	defer sh.mu.Unlock()
 	w := sh.keys[key]
 	if w == nil {
+		if len(sh.keys) >= 4096 {
+			l.prune(sh, now, day)
+		}
 		w = &window{start: now, day: day}
 		sh.keys[key] = w
 	}
@@ -117,6 +120,16 @@ func (l *RateLimiter) Allow(key string) RateStatus {
 	return st
 }
 
+// prune drops keys idle for a whole interval and not counted today, so
+// the limiter's memory follows the active keys, not every key ever seen.
+func (l *RateLimiter) prune(sh *limiterShard, now, day time.Time) {
+	for k, w := range sh.keys {
+		if now.Sub(w.start) >= l.cfg.Interval && !w.day.Equal(day) {
+			delete(sh.keys, k)
+		}
+	}
+}
+
 // Usage returns the current counts for a key without consuming budget.
 func (l *RateLimiter) Usage(key string) (count, dayCount int) {
 	sh := &l.shards[fnv(key)%uint32(len(l.shards))]
@@ -126,7 +139,9 @@ func (l *RateLimiter) Usage(key string) (count, dayCount int) {
 		if l.now().Sub(w.start) < l.cfg.Interval {
 			count = w.count
 		}
-		dayCount = w.dayCount
+		if w.day.Equal(l.now().UTC().Truncate(24 * time.Hour)) {
+			dayCount = w.dayCount
+		}
 	}
 	return count, dayCount
 }

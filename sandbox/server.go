@@ -7,6 +7,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +51,10 @@ type Config struct {
 	Now func() time.Time
 	// Registry receives the server's Prometheus metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// AdminToken, when set, is required as "Authorization: Bearer …" on the
+	// admin API under /_ghlkit/ (the HTML consent page, health and metrics
+	// stay open). Leave it empty only on a loopback dev server.
+	AdminToken string
 }
 
 // Server is the sandbox HTTP server. Create it with NewServer.
@@ -322,8 +327,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	if strings.HasPrefix(r.URL.Path, "/_ghlkit/") || r.URL.Path == "/healthz" || r.URL.Path == "/metrics" || r.URL.Path == "/oauth/chooselocation" {
+	if strings.HasPrefix(r.URL.Path, "/_ghlkit/") || r.URL.Path == "/healthz" || r.URL.Path == "/metrics" ||
+		r.URL.Path == "/oauth/chooselocation" || r.URL.Path == "/v2/oauth/chooselocation" {
 		opName = "ghlkit"
+		if strings.HasPrefix(r.URL.Path, "/_ghlkit/") && !s.adminAuthorized(r) {
+			writeError(sw, traceID, &Error{Code: EUNAUTHORIZED, Message: "the admin API needs the sandbox's admin token (Authorization: Bearer …)"})
+			return
+		}
+		if r.URL.Path == "/v2/oauth/chooselocation" {
+			// GHL's marketplace serves the consent page under /v2 too.
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/oauth/chooselocation"
+			r = r2
+		}
 		s.mux.ServeHTTP(sw, r)
 		return
 	}
@@ -410,6 +426,15 @@ func versionAllowed(specVersions []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// adminAuthorized checks the admin token, when one is configured.
+func (s *Server) adminAuthorized(r *http.Request) bool {
+	if s.cfg.AdminToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) == 1
 }
 
 // checkRequestScope enforces location/company access for ids the request

@@ -111,3 +111,29 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Errorf("metrics lack the request counter:\n%.500s", res.Body)
 	}
 }
+
+func TestAdminToken(t *testing.T) {
+	e := newTestEnv(t, func(c *sandbox.Config) { c.AdminToken = "s3cret-admin" })
+	m := e.do("GET", "/_ghlkit/locations", "", nil).mustStatus(t, 401).JSON(t)
+	if m["statusCode"] != float64(401) {
+		t.Errorf("body %v", m)
+	}
+	e.do("GET", "/_ghlkit/locations", "wrong", nil).mustStatus(t, 401)
+	e.do("GET", "/_ghlkit/locations", "s3cret-admin", nil).mustStatus(t, 200)
+	// Health, metrics and the GHL API are not behind the admin token.
+	e.do("GET", "/healthz", "", nil).mustStatus(t, 200)
+	e.do("GET", "/locations/"+e.L1, e.TokL1, nil).mustStatus(t, 200)
+
+	open := newTestEnv(t)
+	open.do("GET", "/_ghlkit/locations", "", nil).mustStatus(t, 200)
+}
+
+func TestConsentPageUnderV2Path(t *testing.T) {
+	e := newTestEnv(t)
+	// Unknown client: the consent page answers its own 400 page on both paths.
+	a := e.do("GET", "/oauth/chooselocation?response_type=code&client_id=nope&redirect_uri=http://x", "", nil)
+	b := e.do("GET", "/v2/oauth/chooselocation?response_type=code&client_id=nope&redirect_uri=http://x", "", nil)
+	if a.Status != 400 || b.Status != a.Status || !strings.Contains(string(b.Body), "<html") {
+		t.Errorf("v1 %d, v2 %d %.200s", a.Status, b.Status, b.Body)
+	}
+}

@@ -1,0 +1,184 @@
+package sandbox_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghlkit/sandbox"
+)
+
+// TestRateLimiter is the limiter alone: a burst per interval window, a
+// daily cap across windows, per-key budgets, refusals that cost nothing.
+func TestRateLimiter(t *testing.T) {
+	clock := newTestClock()
+	l := sandbox.NewRateLimiter(sandbox.RateLimitConfig{Enabled: true, Burst: 3, Interval: time.Second, Daily: 5}, clock.Now)
+	for i := range 3 {
+		st := l.Allow("a")
+		if !st.Allowed || st.Remaining != 2-i || st.DailyRemaining != 4-i || st.Limit != 3 || st.DailyLimit != 5 || st.Interval != time.Second {
+			t.Fatalf("request %d: %+v", i+1, st)
+		}
+	}
+	clock.Advance(400 * time.Millisecond)
+	st := l.Allow("a")
+	if st.Allowed || st.Remaining != 0 || st.RetryAfter != 600*time.Millisecond || st.DailyRemaining != 2 {
+		t.Fatalf("4th request in the window: %+v", st)
+	}
+	if st := l.Allow("b"); !st.Allowed || st.Remaining != 2 {
+		t.Errorf("another key shares the budget: %+v", st)
+	}
+	if used, day := l.Usage("a"); used != 3 || day != 3 {
+		t.Errorf("usage %d/%d, want 3/3 (refusals are free)", used, day)
+	}
+	clock.Advance(600 * time.Millisecond)
+	for i := range 2 {
+		if st := l.Allow("a"); !st.Allowed || st.DailyRemaining != 1-i {
+			t.Fatalf("new window, request %d: %+v", i+1, st)
+		}
+	}
+	clock.Advance(time.Second)
+	st = l.Allow("a")
+	noon := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	if st.Allowed || st.DailyRemaining != 0 || st.Remaining != 3 || st.RetryAfter != noon.Add(12*time.Hour).Sub(clock.Now()) {
+		t.Fatalf("daily cap in a fresh window: %+v", st)
+	}
+	clock.Advance(12 * time.Hour)
+	if st := l.Allow("a"); !st.Allowed || st.DailyRemaining != 4 {
+		t.Errorf("next UTC day: %+v", st)
+	}
+	l.Reset()
+	if used, day := l.Usage("a"); used != 0 || day != 0 {
+		t.Errorf("usage after Reset %d/%d", used, day)
+	}
+	def := sandbox.NewRateLimiter(sandbox.RateLimitConfig{}, nil).Allow("x")
+	if def.Limit != 100 || def.Interval != 10*time.Second || def.DailyLimit != 200_000 || !def.Allowed {
+		t.Errorf("GHL's defaults: %+v", def)
+	}
+}
+
+// wantRateHeaders checks the five X-RateLimit-* headers.
+func wantRateHeaders(t *testing.T, res *response, remaining, dailyRemaining int) {
+	t.Helper()
+	want := map[string]string{
+		"X-RateLimit-Max": "5", "X-RateLimit-Interval-Milliseconds": "1000", "X-RateLimit-Limit-Daily": "8",
+		"X-RateLimit-Remaining": strconv.Itoa(remaining), "X-RateLimit-Daily-Remaining": strconv.Itoa(dailyRemaining),
+	}
+	for k, v := range want {
+		if got := res.Header.Get(k); got != v {
+			t.Errorf("%s = %q, want %q (status %d)", k, got, v, res.Status)
+		}
+	}
+}
+
+// TestRateLimitHTTP runs GHL's limits, scaled down, through the API: 429
+// with Retry-After after the burst, the budget back after the interval,
+// the daily cap across windows, separate budgets per token, per app and
+// per location, and the headers on every authenticated answer.
+func TestRateLimitHTTP(t *testing.T) {
+	clock := newTestClock()
+	e := newTestEnv(t, func(c *sandbox.Config) {
+		c.Now = clock.Now
+		c.RateLimit = sandbox.RateLimitConfig{Enabled: true, Burst: 5, Interval: time.Second, Daily: 8}
+	})
+	ctx := context.Background()
+	pit, pitTok, err := sandbox.CreatePrivateToken(ctx, e.Store, sandbox.PITParams{LocationID: e.L1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(tok string) *response { return e.do("GET", "/locations/"+e.L1, tok, nil) }
+	for i := range 5 {
+		wantRateHeaders(t, get(pit).mustStatus(t, 200), 4-i, 7-i)
+	}
+	res := get(pit)
+	wantError(t, res, 429, sandbox.MsgRateLimited)
+	wantRateHeaders(t, res, 0, 3)
+	if ra := res.Header.Get("Retry-After"); ra != "1" {
+		t.Errorf("Retry-After %q, want 1", ra)
+	}
+	usage := e.do("GET", "/_ghlkit/ratelimit?tokenId="+pitTok.ID, "", nil).mustStatus(t, 200).JSON(t)
+	if usage["key"] != "token:"+pitTok.ID+"|"+e.L1 || usage["used"] != float64(5) || usage["remaining"] != float64(0) || usage["dailyUsed"] != float64(5) ||
+		usage["dailyRemaining"] != float64(3) || usage["enabled"] != true || usage["max"] != float64(5) || usage["intervalMilliseconds"] != float64(1000) {
+		t.Errorf("usage %v", usage)
+	}
+	// Another token of the same location has its own budget.
+	wantRateHeaders(t, get(e.TokL1).mustStatus(t, 200), 4, 7)
+
+	// The burst comes back after the interval; the daily cap does not.
+	clock.Advance(time.Second)
+	for i := range 3 {
+		wantRateHeaders(t, get(pit).mustStatus(t, 200), 4-i, 2-i)
+	}
+	res = get(pit)
+	wantError(t, res, 429, sandbox.MsgRateLimited)
+	wantRateHeaders(t, res, 2, 0)
+	clock.Advance(time.Second)
+	res = get(pit)
+	wantError(t, res, 429, sandbox.MsgRateLimited)
+	if ra := res.Header.Get("Retry-After"); ra != strconv.Itoa(12*3600-2) {
+		t.Errorf("Retry-After at the daily cap %q, want the seconds to midnight UTC", ra)
+	}
+	// The admin API can give the budget back.
+	e.do("DELETE", "/_ghlkit/ratelimit", "", nil).mustStatus(t, 200)
+	wantRateHeaders(t, get(pit).mustStatus(t, 200), 4, 7)
+
+	// OAuth tokens share their app's budget per location: two access
+	// tokens of one app on L1 draw from one budget, the same app on L2 from
+	// another.
+	issue := func(loc string) string {
+		var s string
+		err := e.Store.Write(ctx, func(tx sandbox.Tx) error {
+			var err error
+			s, err = sandbox.IssueToken(ctx, tx, &sandbox.Token{Type: sandbox.TokenAccess, UserType: sandbox.UserTypeLocation, CompanyID: e.C1, LocationID: loc,
+				AppID: "rateapp-12345678", Scopes: sandbox.AllScopes(), ExpiresAt: sandbox.Time{Time: clock.Now().Add(time.Hour)}}, clock.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a1, a2, b := issue(e.L1), issue(e.L1), issue(e.L2)
+	for range 3 {
+		get(a1).mustStatus(t, 200)
+	}
+	wantRateHeaders(t, get(a2).mustStatus(t, 200), 1, 4)
+	wantRateHeaders(t, e.do("GET", "/locations/"+e.L2, b, nil).mustStatus(t, 200), 4, 7)
+	if u := e.do("GET", "/_ghlkit/ratelimit?appId=rateapp-12345678&locationId="+e.L1, "", nil); u.Status != 404 {
+		t.Errorf("usage of an unregistered app: %d", u.Status)
+	}
+	if u := e.do("GET", "/_ghlkit/ratelimit?key=app:rateapp-12345678|"+e.L1, "", nil).mustStatus(t, 200).JSON(t); u["used"] != float64(4) || u["dailyUsed"] != float64(4) {
+		t.Errorf("app usage %v", u)
+	}
+	wantError(t, e.do("GET", "/_ghlkit/ratelimit", "", nil), 422, "key, tokenId or appId is required")
+
+	// Every authenticated answer carries the headers, refusals included; a
+	// request that does not authenticate has no budget to report.
+	wantRateHeaders(t, e.do("GET", "/contacts/"+sandbox.NewID(), e.TokL2, nil).mustStatus(t, 404), 4, 7)
+	res = e.do("POST", "/contacts/", e.TokL2, map[string]any{"locationId": e.L1, "firstName": "X"})
+	wantError(t, res, 403, sandbox.MsgLocation)
+	wantRateHeaders(t, res, 3, 6)
+	res = e.do("GET", "/locations/"+e.L1, e.TokL1Read, nil)
+	wantError(t, res, 401, sandbox.MsgScope)
+	wantRateHeaders(t, res, 4, 7)
+	res = e.do("GET", "/locations/"+e.L1, "not-a-token", nil)
+	wantError(t, res, 401, sandbox.MsgInvalidToken)
+	if h := res.Header.Get("X-RateLimit-Remaining"); h != "" {
+		t.Errorf("unauthenticated request reports a budget: %q", h)
+	}
+}
+
+// TestRateLimitDisabled: with limits off no request is refused and no
+// headers are sent.
+func TestRateLimitDisabled(t *testing.T) {
+	e := newTestEnv(t, func(c *sandbox.Config) { c.RateLimit = sandbox.RateLimitConfig{Burst: 1, Daily: 1} })
+	for range 3 {
+		res := e.do("GET", "/locations/"+e.L1, e.TokL1, nil).mustStatus(t, 200)
+		if h := res.Header.Get("X-RateLimit-Remaining"); h != "" {
+			t.Fatalf("headers with limits off: %v", res.Header)
+		}
+	}
+	if u := e.do("GET", "/_ghlkit/ratelimit?key=x", "", nil).mustStatus(t, 200).JSON(t); u["enabled"] != false {
+		t.Errorf("usage %v", u)
+	}
+}
