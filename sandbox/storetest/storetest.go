@@ -43,6 +43,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 	t.Run("ReadSnapshot", func(t *testing.T) { testReadSnapshot(t, newStore(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, newStore(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newStore(t)) })
+	t.Run("TagTotals", func(t *testing.T) { testTagTotals(t, newStore(t)) })
 	t.Run("ConcurrentFailures", func(t *testing.T) { testConcurrentFailures(t, newStore(t)) })
 }
 
@@ -1006,5 +1007,68 @@ func testConcurrentFailures(t *testing.T, s sandbox.Store) {
 		case !failed && sandbox.ErrorCode(err) != sandbox.ECONFLICT:
 			t.Errorf("event of writer %d: re-append gave %v, want a conflict", i, err)
 		}
+	}
+}
+
+// testTagTotals checks single-tag search totals (which a store may keep as
+// counters) through inserts, tag changes, deletes and rollbacks.
+func testTagTotals(t *testing.T, s sandbox.Store) {
+	ctx := context.Background()
+	loc, other := sandbox.NewID(), sandbox.NewID()
+	total := func(tag string) int {
+		var n int
+		read(t, s, func(tx sandbox.Tx) error {
+			p, err := tx.SearchContacts(ctx, sandbox.ContactQuery{LocationID: loc, Limit: 1,
+				Filter: &sandbox.Filter{Field: "tags", Operator: sandbox.OpEq, Value: tag}})
+			if err != nil {
+				return err
+			}
+			n = p.Total
+			return nil
+		})
+		return n
+	}
+	var cs []*sandbox.Contact
+	write(t, s, func(tx sandbox.Tx) error {
+		for i := range 5 {
+			c := newContact(loc, "T", fmt.Sprintf("N%d", i), float64(i))
+			c.Tags = []string{"Gold", "x"}
+			cs = append(cs, c)
+			if err := tx.InsertContact(ctx, c); err != nil {
+				return err
+			}
+		}
+		o := newContact(other, "O", "N", 1)
+		o.Tags = []string{"gold"}
+		return tx.InsertContact(ctx, o)
+	})
+	if got := total("gold"); got != 5 {
+		t.Fatalf("gold after inserts = %d, want 5 (the other location's contact must not count)", got)
+	}
+	write(t, s, func(tx sandbox.Tx) error {
+		cs[0].Tags = []string{"x"}
+		if err := tx.UpdateContact(ctx, cs[0]); err != nil {
+			return err
+		}
+		return tx.DeleteContact(ctx, cs[1].ID)
+	})
+	if got := total("gold"); got != 3 {
+		t.Errorf("gold after untag and delete = %d, want 3", got)
+	}
+	if got := total("x"); got != 4 {
+		t.Errorf("x = %d, want 4", got)
+	}
+	_ = s.Write(ctx, func(tx sandbox.Tx) error {
+		cs[2].Tags = nil
+		if err := tx.UpdateContact(ctx, cs[2]); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if got := total("gold"); got != 3 {
+		t.Errorf("gold after a rolled-back untag = %d, want 3", got)
+	}
+	if got := total("nobody-has-this"); got != 0 {
+		t.Errorf("unknown tag total = %d", got)
 	}
 }
