@@ -185,6 +185,7 @@ func parseErrorBody(e *Error, body []byte) {
 	var b struct {
 		Message json.RawMessage `json:"message"`
 		Msg     string          `json:"msg"`
+		Desc    string          `json:"error_description"` // OAuth's error shape (RFC 6749 §5.2)
 		Error   json.RawMessage `json:"error"`
 		TraceID string          `json:"traceId"`
 	}
@@ -196,8 +197,8 @@ func parseErrorBody(e *Error, body []byte) {
 		return
 	}
 	e.Messages = stringOrStrings(b.Message)
-	if len(e.Messages) == 0 && b.Msg != "" {
-		e.Messages = []string{b.Msg}
+	if len(e.Messages) == 0 && b.Msg+b.Desc != "" {
+		e.Messages = []string{b.Msg + b.Desc}
 	}
 	if r := stringOrStrings(b.Error); len(r) > 0 {
 		e.Reason = strings.Join(r, "; ")

@@ -56,7 +56,7 @@ type UserParams struct {
 	Phone                string            `json:"phone,omitempty"`
 	Type                 string            `json:"type,omitempty"`
 	Role                 string            `json:"role,omitempty"`
-	LocationIDs          []string          `json:"locationIds,omitempty"`
+	LocationIDs          []string          `json:"locationIds,omitzero"` // omitzero: an agency user is created with []
 	Permissions          UserPermissions   `json:"permissions,omitempty"`
 	Scopes               []string          `json:"scopes,omitempty"`
 	ScopesAssignedToOnly []string          `json:"scopesAssignedToOnly,omitempty"`

@@ -29,9 +29,9 @@ func EmitEvent(ctx context.Context, tx Tx, now time.Time, eventType, locationID,
 	}
 	id := NewID()
 	now = now.UTC().Truncate(time.Millisecond)
-	if _, ok := body["type"]; !ok {
-		body["type"] = eventType
-	}
+	// The event's own type always wins over a field of the object that
+	// happens to be called "type" (a contact's "lead"/"customer").
+	body["type"] = WireType(eventType)
 	if locationID != "" {
 		body["locationId"] = locationID
 	}
@@ -57,4 +57,18 @@ func compactJSON(v any) ([]byte, error) {
 	b = bytes.ReplaceAll(b, []byte(`\u2028`), []byte("\u2028"))
 	b = bytes.ReplaceAll(b, []byte(`\u2029`), []byte("\u2029"))
 	return b, nil
+}
+
+// WireType returns the value GHL sends in an event body's "type" field: the
+// event name, except for the app lifecycle events.
+func WireType(eventType string) string {
+	switch eventType {
+	case "AppInstall":
+		return "INSTALL"
+	case "AppUninstall":
+		return "UNINSTALL"
+	case "PlanChange":
+		return "PLAN_CHANGE"
+	}
+	return eventType
 }

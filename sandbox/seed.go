@@ -262,8 +262,9 @@ func seedPIT(r *rand.Rand) string {
 func seedTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Millisecond)} }
 
 // Demo content. Names, places and companies are invented; every email
-// domain is under the reserved .example TLD and every phone number is in
-// the fictional 555-0100…0189 range, so no demo contact reaches a real person.
+// domain is reserved for examples (RFC 2606: example.com, *.example) and
+// every phone number is in the fictional 555-0100…0189 range, so no demo
+// contact reaches a real person.
 var (
 	demoFirstNames = []string{"Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Lucas", "Isabella", "Ethan",
 		"Mia", "Aiden", "Amara", "Kenji", "Priya", "Diego", "Chloe", "Omar", "Hannah", "Wei",

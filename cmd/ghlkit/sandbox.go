@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghlkit/ghlkit/sandbox"
+)
+
+// shutdownTimeout caps how long in-flight requests may run after a signal.
+const shutdownTimeout = 10 * time.Second
+
+// serveOptions are the flags of `ghlkit sandbox` and `ghlkit dev`.
+type serveOptions struct {
+	mode      string // "sandbox" or "dev", for messages
+	listen    string
+	db        string
+	seed      *choiceValue
+	rateLimit *choiceValue
+	webhooks  *choiceValue
+	burst     int
+	interval  time.Duration
+	daily     int
+	tokenTTL  time.Duration
+	baseURL   string
+	adminTok  string
+	json      bool
+	log       *logOptions
+}
+
+// addServeFlags registers the server flags with the mode's defaults.
+func addServeFlags(cmd *cobra.Command, o *serveOptions, defaultSeed string) {
+	fs := cmd.Flags()
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	addDBFlag(fs, &o.db)
+	o.seed = newChoice(defaultSeed, "demo", "none")
+	fs.Var(o.seed, "seed", "data to load at start: demo (idempotent) or none")
+	o.rateLimit = newOnOff("on")
+	fs.Var(o.rateLimit, "rate-limit", "enforce GHL's per-location rate limits: on or off")
+	o.webhooks = newOnOff("on")
+	fs.Var(o.webhooks, "webhooks", "deliver events as signed webhooks to the subscribed URLs: on or off")
+	fs.IntVar(&o.burst, "rate-limit-burst", 100, "requests allowed per interval, per token or app and location")
+	fs.DurationVar(&o.interval, "rate-limit-interval", 10*time.Second, "burst interval")
+	fs.IntVar(&o.daily, "rate-limit-daily", 200_000, "requests allowed per UTC day, per token or app and location")
+	fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of OAuth access tokens")
+	fs.StringVar(&o.baseURL, "base-url", "", "externally visible URL of the server (default: http:// and the bound address)")
+	fs.StringVar(&o.adminTok, "admin-token", "", "require this bearer token on the admin API under /_ghlkit/ (prefer the env var GHLKIT_ADMIN_TOKEN: flags show in ps)")
+	fs.BoolVar(&o.json, "json", false, "print the start-up details as one JSON line on stdout instead of the banner")
+	o.log = addLogFlags(fs, "text")
+	configurable(fs, "listen", "seed", "rate-limit", "webhooks", "rate-limit-burst", "rate-limit-interval", "rate-limit-daily",
+		"token-ttl", "base-url", "admin-token", "json")
+}
+
+func newSandboxCmd(c *cli) *cobra.Command {
+	o := &serveOptions{mode: "sandbox"}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run the GHL-compatible sandbox server",
+		Long: `Run the GHL-compatible sandbox server on a SQLite file or PostgreSQL.
+
+Unlike dev, it loads no data unless --seed demo is given: create locations and
+tokens with the admin API or ghlkit token create. It stops gracefully on
+SIGINT or SIGTERM, letting in-flight requests finish (for up to 10 s).`,
+		Example: `  ghlkit sandbox --listen :8080 --db postgres://ghlkit@db/ghlkit --log-format json
+  ghlkit sandbox --db sqlite:/var/lib/ghlkit/ghlkit.db --rate-limit-burst 20`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), c, o) },
+	}
+	addServeFlags(cmd, o, "none")
+	return cmd
+}
+
+// validate checks the values no flag type can, as usage errors.
+func (o *serveOptions) validate() (dbTarget, error) {
+	if err := checkListen(o.listen); err != nil {
+		return dbTarget{}, &usageError{err}
+	}
+	db, err := parseDB(o.db)
+	if err != nil {
+		return dbTarget{}, &usageError{err}
+	}
+	switch {
+	case o.burst <= 0:
+		return db, usageErrorf("--rate-limit-burst must be positive, got %d", o.burst)
+	case o.interval <= 0:
+		return db, usageErrorf("--rate-limit-interval must be positive, got %s", o.interval)
+	case o.daily <= 0:
+		return db, usageErrorf("--rate-limit-daily must be positive, got %d", o.daily)
+	case o.tokenTTL <= 0:
+		return db, usageErrorf("--token-ttl must be positive, got %s", o.tokenTTL)
+	}
+	if o.baseURL != "" && !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
+		return db, usageErrorf("--base-url must start with http:// or https://, got %q", o.baseURL)
+	}
+	return db, nil
+}
+
+// checkListen accepts host:port with a numeric port (host may be empty).
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want host:port, e.g. 127.0.0.1:8080 or :0", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("--listen %q: the port must be a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+// startup is what a started server reports: the first line of --json
+// output. The ids and token are empty when no demo data was loaded.
+type startup struct {
+	BaseURL    string `json:"baseUrl"`
+	CompanyID  string `json:"companyId"`
+	LocationID string `json:"locationId"`
+	Token      string `json:"token"`
+}
+
+// serve runs the sandbox until ctx is cancelled: open the store, seed,
+// listen, report, serve, then shut down gracefully.
+func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
+	db, err := o.validate()
+	if err != nil {
+		return err
+	}
+	log := o.log.logger(c.stderr)
+	started := time.Now()
+	defer func() {
+		// A signal during start-up (opening, migrating, seeding) is a
+		// request to stop, not a failure.
+		if err != nil && ctx.Err() != nil {
+			log.Info("interrupted while starting", "err", err)
+			err = nil
+		}
+	}()
+
+	// Listen first: a busy port fails the start before the database is
+	// touched.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", o.listen, err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().(*net.TCPAddr)
+	baseURL := strings.TrimRight(o.baseURL, "/")
+	if baseURL == "" {
+		baseURL = "http://" + reachableAddr(addr)
+	}
+
+	st, err := db.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+
+	var seed *sandbox.SeedResult
+	if o.seed.value == "demo" {
+		seed, err = sandbox.Seed(ctx, st, sandbox.SeedOptions{})
+		if err != nil {
+			return err
+		}
+		if seed.Created {
+			log.Info("loaded the demo data", "companyId", seed.CompanyID, "locationId", seed.LocationID, "contacts", len(seed.ContactIDs))
+		}
+	}
+
+	srv, err := sandbox.NewServer(sandbox.Config{
+		Store:      st,
+		Logger:     log,
+		RateLimit:  sandbox.RateLimitConfig{Enabled: o.rateLimit.value == "on", Burst: o.burst, Interval: o.interval, Daily: o.daily},
+		TokenTTL:   o.tokenTTL,
+		BaseURL:    baseURL,
+		AdminToken: o.adminTok,
+	})
+	if err != nil {
+		return err
+	}
+	if o.webhooks.value == "on" {
+		stopDeliveries, err := startDeliveries(ctx, st, srv, log)
+		if err != nil {
+			return err
+		}
+		// Deferred after the store's Close, so it runs before it: the
+		// deliveries stop (and flush their log) while the store is open.
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+			defer cancel()
+			if err := stopDeliveries(sctx); err != nil {
+				log.Warn("stopping webhook deliveries", "err", err)
+			}
+		}()
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	if !addr.IP.IsLoopback() && seed != nil {
+		log.Warn("listening beyond this machine with the demo data: its tokens are well-known development credentials, so anyone who can reach " +
+			addr.String() + " can use them; listen on 127.0.0.1 or run without --seed demo")
+	} else if !addr.IP.IsLoopback() && o.adminTok == "" {
+		log.Warn("listening beyond this machine without --admin-token: anyone who can reach it can use the admin API (/_ghlkit/), which mints tokens",
+			"addr", addr.String())
+	}
+	info := startup{BaseURL: baseURL}
+	if seed != nil {
+		info.CompanyID, info.LocationID, info.Token = seed.CompanyID, seed.LocationID, seed.Token
+	}
+	if o.json {
+		line, _ := json.Marshal(info)
+		fmt.Fprintf(c.stdout, "%s\n", line)
+	} else {
+		printBanner(c.stdout, o.mode, info, seed, db)
+	}
+	log.Info("sandbox listening", "baseUrl", baseURL, "addr", addr.String(), "db", db.String(),
+		"rateLimit", o.rateLimit.value, "startup", time.Since(started).Round(time.Millisecond).String())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		// In-flight requests outlived the cap: cut them off. The store
+		// closes next either way, and a transaction that did not commit
+		// rolls back.
+		log.Warn("in-flight requests did not finish in time", "err", err)
+		_ = hs.Close()
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	log.Info("stopped serving")
+	return nil
+}
+
+// reachableAddr is the bound address as a client on this machine dials it:
+// a wildcard address (":8080", "0.0.0.0", "::") becomes 127.0.0.1.
+func reachableAddr(a *net.TCPAddr) string {
+	host := a.IP.String()
+	if a.IP == nil || a.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(a.Port))
+}
