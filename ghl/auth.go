@@ -1,6 +1,7 @@
 package ghl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -87,6 +88,12 @@ func (t *AuthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return resp, nil
 	}
+	if notATokenProblem(resp) {
+		// A valid token without the scope (or of the wrong class) stays
+		// refused after a refresh; refreshing would only rotate the
+		// single-use refresh token for nothing.
+		return resp, nil
+	}
 	retry, err := rewind(req)
 	if err != nil {
 		return resp, nil // the body can't be sent twice; report the 401
@@ -171,4 +178,22 @@ func withoutAuth(ctx context.Context) context.Context {
 func skipAuth(ctx context.Context) bool {
 	v, _ := ctx.Value(skipAuthKey{}).(bool)
 	return v
+}
+
+// notATokenProblem reports whether a 401 says the token is valid but not
+// allowed here (GHL's scope and auth-class messages). It leaves the body
+// readable for the caller.
+func notATokenProblem(resp *http.Response) bool {
+	if resp.Body == nil {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	if err != nil {
+		return false
+	}
+	return bytes.Contains(head, []byte("not authorized for this scope")) || bytes.Contains(head, []byte("authClass type is not allowed"))
 }

@@ -74,7 +74,7 @@ func TestAuthGivesUpAfterOneRefresh(t *testing.T) {
 	mux.HandleFunc("GET /contacts/c1", func(w http.ResponseWriter, r *http.Request) {
 		hits++
 		w.WriteHeader(401)
-		io.WriteString(w, `{"statusCode":401,"message":"The token is not authorized for this scope.","error":"Unauthorized"}`)
+		io.WriteString(w, `{"statusCode":401,"message":"Invalid JWT","error":"Unauthorized"}`)
 	})
 	_, err := c.Contacts.Get(WithLocation(t.Context(), "loc1"), "c1")
 	if !errors.Is(err, ErrUnauthorized) {
@@ -82,6 +82,31 @@ func TestAuthGivesUpAfterOneRefresh(t *testing.T) {
 	}
 	if hits != 2 || len(src.refreshes) != 1 {
 		t.Errorf("hits %d refreshes %d; want 2 and 1", hits, len(src.refreshes))
+	}
+}
+
+// A scope or auth-class refusal is not cured by a new token: no refresh,
+// which would spend the single-use refresh token, and the body still
+// reaches the caller's error.
+func TestAuthDoesNotRefreshOnScopeError(t *testing.T) {
+	for _, msg := range []string{"The token is not authorized for this scope.",
+		"This authClass type is not allowed to access this scope. Please reach out to the Platform team to get it added."} {
+		src := &refreshingSource{}
+		c, mux, _ := setup(t, WithTokenSource(src))
+		hits := 0
+		mux.HandleFunc("GET /contacts/c1", func(w http.ResponseWriter, r *http.Request) {
+			hits++
+			w.WriteHeader(401)
+			io.WriteString(w, `{"statusCode":401,"message":"`+msg+`","error":"Unauthorized"}`)
+		})
+		_, err := c.Contacts.Get(WithLocation(t.Context(), "loc1"), "c1")
+		var ge *Error
+		if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &ge) || ge.Message != msg {
+			t.Fatalf("err = %v", err)
+		}
+		if hits != 1 || len(src.refreshes) != 0 {
+			t.Errorf("%q: hits %d refreshes %d; want 1 and 0", msg, hits, len(src.refreshes))
+		}
 	}
 }
 

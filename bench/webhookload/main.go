@@ -207,7 +207,7 @@ func prepare(ctx context.Context, db, receiverURL string, n int) (*fixture, erro
 
 // receiver counts deliveries by webhookId and verifies their signatures.
 type receiver struct {
-	key      ed25519.PublicKey
+	key      atomic.Pointer[ed25519.PublicKey] // set once the keys exist
 	mu       sync.Mutex
 	bodies   map[string][]byte // first body per webhookId
 	total    int
@@ -223,7 +223,7 @@ type receiver struct {
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	now := time.Now()
-	if webhook.VerifyEd25519(body, req.Header.Get(webhook.HeaderGHLSignature), r.key) != nil {
+	if key := r.key.Load(); key == nil || webhook.VerifyEd25519(body, req.Header.Get(webhook.HeaderGHLSignature), *key) != nil {
 		r.badSig.Add(1)
 	}
 	var meta struct {
@@ -354,7 +354,8 @@ func runBench(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	r.key = f.keys.Ed25519.Public().(ed25519.PublicKey)
+	pub := f.keys.Ed25519.Public().(ed25519.PublicKey)
+	r.key.Store(&pub)
 	c, err := startChild(o)
 	if err != nil {
 		return err
@@ -424,7 +425,8 @@ func runCrash(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	r.key = f.keys.Ed25519.Public().(ed25519.PublicKey)
+	pub := f.keys.Ed25519.Public().(ed25519.PublicKey)
+	r.key.Store(&pub)
 
 	c, err := startChild(o)
 	if err != nil {

@@ -97,7 +97,7 @@ end
 local rem = redis.call('GET', KEYS[2])
 if rem and tonumber(rem) <= 0 then
   local p = redis.call('PTTL', KEYS[2])
-  if p <= 0 then p = interval end
+  if p == 0 then p = 1 elseif p < 0 then p = interval end -- 0: expires within the millisecond
   return {0, p}
 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
