@@ -72,6 +72,11 @@ type Store struct {
 	// additionally serialises across processes with LockWrites).
 	writeSem chan struct{}
 
+	// readSem admits readers in arrival order (a channel's blocked senders
+	// queue FIFO) up to the read pool's size; database/sql hands a freed
+	// connection to a random waiter, which stretches tail latency.
+	readSem chan struct{}
+
 	// pending queues writers for the next group commit (see Write).
 	pendingMu sync.Mutex
 	pending   []*writeReq
@@ -102,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		log:      logger,
 		writeSem: make(chan struct{}, 1),
 	}
+	if n := cfg.ReadDB.Stats().MaxOpenConnections; n > 0 {
+		s.readSem = make(chan struct{}, n)
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -123,6 +131,14 @@ func (s *Store) WriteDB() *sql.DB { return s.writeDB }
 
 // Read implements sandbox.Store.
 func (s *Store) Read(ctx context.Context, fn func(sandbox.Tx) error) error {
+	if s.readSem != nil {
+		select {
+		case s.readSem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.readSem }()
+	}
 	opts := s.dialect.ReadTx
 	sqlTx, err := s.readDB.BeginTx(ctx, &opts)
 	if err != nil {
