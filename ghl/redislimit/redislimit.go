@@ -9,9 +9,11 @@
 //	                      requests in the last interval (a sliding log: at
 //	                      most Max per Interval, whatever GHL's alignment)
 //	{prefix:key}:lim      what GHL's latest answers leave: X-RateLimit-
-//	                      Remaining less the requests in flight, expiring
-//	                      one interval after the answer
-//	{prefix:key}:inflight requests let through and not yet answered
+//	                      Remaining less the requests sent after the
+//	                      answered one and still in flight, expiring one
+//	                      interval after the answer
+//	{prefix:key}:sent     sorted set of the requests let through and not
+//	                      yet answered, by send time
 //	{prefix:key}:cfg      Max and Interval learned from the headers
 //	{prefix:key}:daily    present while GHL says the daily budget is spent
 //
@@ -75,7 +77,7 @@ func New(rdb redis.Scripter, opts Options) *Limiter {
 
 func (l *Limiter) keys(key string) []string {
 	base := "{" + l.opts.Prefix + ":" + key + "}:"
-	return []string{base + "log", base + "lim", base + "inflight", base + "cfg", base + "daily"}
+	return []string{base + "log", base + "lim", base + "sent", base + "cfg", base + "daily"}
 }
 
 // waitLua returns {1, 0} when the request may go (and records it),
@@ -103,16 +105,31 @@ end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], interval)
 if rem then redis.call('DECR', KEYS[2]) end
-redis.call('INCR', KEYS[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[4]))
+redis.call('ZADD', KEYS[3], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return {1, 0}
 `
 
 // answerLua applies one answer: ARGV max, interval ms, remaining (-1 if
-// unknown), retry-after ms, daily block ms (0 if the budget is not spent).
+// unknown), retry-after ms, daily block ms (0 if the budget is not spent),
+// default interval ms, the answered request's member.
+//
+// GHL's Remaining already counts every request it served before this one;
+// of the requests still in flight, only those sent after the answered one
+// can still spend budget unseen. Subtracting all in-flight requests (as an
+// earlier version did) double-counts and wastes up to one slot per request
+// in flight every window.
 const answerLua = `
-local inflight = redis.call('DECR', KEYS[3])
-if inflight < 0 then redis.call('SET', KEYS[3], 0) inflight = 0 end
+local sent = redis.call('ZSCORE', KEYS[3], ARGV[7])
+redis.call('ZREM', KEYS[3], ARGV[7])
+local inflight
+if sent then
+  -- inclusive: a request sent in the same millisecond may have come later
+  inflight = redis.call('ZCOUNT', KEYS[3], sent, '+inf')
+else
+  inflight = redis.call('ZCARD', KEYS[3])
+end
 local max, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
 if max > 0 and interval > 0 then
   redis.call('HSET', KEYS[4], 'max', max, 'interval', interval)
@@ -155,7 +172,8 @@ func (l *Limiter) Wait(ctx context.Context, key string) (func(ghl.RateLimit), er
 		d := time.Duration(res[1]) * time.Millisecond
 		switch res[0] {
 		case 1:
-			return func(rl ghl.RateLimit) { l.observe(keys, rl) }, nil
+			m := hex.EncodeToString(member)
+			return func(rl ghl.RateLimit) { l.observe(keys, m, rl) }, nil
 		case -2:
 			return nil, &ghl.RateLimitError{Daily: true, RetryAfter: d, ResetAt: time.Now().Add(d),
 				RateLimit: ghl.RateLimit{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: 0}}
@@ -173,7 +191,7 @@ func (l *Limiter) Wait(ctx context.Context, key string) (func(ghl.RateLimit), er
 	}
 }
 
-func (l *Limiter) observe(keys []string, rl ghl.RateLimit) {
+func (l *Limiter) observe(keys []string, member string, rl ghl.RateLimit) {
 	var daily time.Duration
 	if rl.DailyExhausted() {
 		daily = rl.RetryAfter
@@ -188,5 +206,5 @@ func (l *Limiter) observe(keys []string, rl ghl.RateLimit) {
 	// An error here leaves the key's in-flight count high until its TTL:
 	// the limiter errs on the slow side.
 	_ = l.answer.Run(ctx, l.rdb, keys, rl.Max, rl.Interval.Milliseconds(), rl.Remaining,
-		rl.RetryAfter.Milliseconds(), daily.Milliseconds(), l.opts.Interval.Milliseconds()).Err()
+		rl.RetryAfter.Milliseconds(), daily.Milliseconds(), l.opts.Interval.Milliseconds(), member).Err()
 }
