@@ -21,8 +21,8 @@ import (
 // the River driver is chosen here, next to the store: riversqlite on the
 // SQLite store's write connection (jobs commit with the outbox cursor),
 // riverpgxv5 on a pool of the Postgres store's URL.
-func startDeliveries(ctx context.Context, st sandbox.Store, srv *sandbox.Server, log *slog.Logger) (stop func(context.Context) error, err error) {
-	cfg := outbound.Config{Store: st, Server: srv, Logger: log}
+func startDeliveries(ctx context.Context, st sandbox.Store, srv *sandbox.Server, log *slog.Logger, noRSA bool) (stop func(context.Context) error, err error) {
+	cfg := outbound.Config{Store: st, Server: srv, Logger: log, NoRSASignature: noRSA}
 	switch s := st.(type) {
 	case *sqlite.Store:
 		// Only this process works a SQLite file's queue, so deliveries a

@@ -741,3 +741,19 @@ func TestRestartResumesAfterCursor(t *testing.T) {
 		t.Errorf("got %d deliveries; second %s", rcv.count(), got[1].body)
 	}
 }
+
+// With NoRSASignature (ghlkit's --webhook-rsa off) deliveries carry the
+// Ed25519 signature only.
+func TestNoRSASignature(t *testing.T) {
+	e := newEnv(t, sqliteBackend(t), func(c *outbound.Config) { c.NoRSASignature = true })
+	rcv := newReceiver(t)
+	e.call("POST", "/_ghlkit/webhooks", map[string]any{"locationId": e.L1, "url": rcv.URL + "/hook", "events": []string{"ContactCreate"}}, 201)
+	e.createContact("rsa-off@example.com")
+	d := rcv.wait(t, 1)[0]
+	if got := d.header.Get(webhook.HeaderWHSignature); got != "" {
+		t.Errorf("X-WH-Signature sent with RSA off: %q", got)
+	}
+	if d.header.Get(webhook.HeaderGHLSignature) == "" {
+		t.Error("no Ed25519 signature")
+	}
+}
