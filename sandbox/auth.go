@@ -273,13 +273,25 @@ func IssueToken(ctx context.Context, tx Tx, t *Token, now time.Time) (string, er
 	default:
 		secret = strings.ToLower(randomString(8)) + "-" + randomString(40)
 	}
+	return secret, StoreToken(ctx, tx, t, secret)
+}
+
+// StoreToken stores t under the hash of a secret the caller chose (the
+// demo seed's well-known tokens); IssueToken is the usual way in. It fills
+// Hash and, when empty, ID and CreatedAt.
+func StoreToken(ctx context.Context, tx Tx, t *Token, secret string) error {
+	if t.ID == "" {
+		t.ID = NewID()
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = Now()
+	}
 	t.Hash = HashSecret(secret)
 	data, err := json.Marshal(t)
 	if err != nil {
-		return "", err
+		return err
 	}
-	err = tx.PutRecord(ctx, &Record{Kind: KindToken, ID: t.ID, LocationID: t.LocationID, CompanyID: t.CompanyID, ParentID: t.AppID, Key: t.Hash, CreatedAt: t.CreatedAt.Time, UpdatedAt: t.CreatedAt.Time, Data: data})
-	return secret, err
+	return tx.PutRecord(ctx, &Record{Kind: KindToken, ID: t.ID, LocationID: t.LocationID, CompanyID: t.CompanyID, ParentID: t.AppID, Key: t.Hash, CreatedAt: t.CreatedAt.Time, UpdatedAt: t.CreatedAt.Time, Data: data})
 }
 
 func jwtShaped(t *Token, now time.Time) string {

@@ -1683,18 +1683,7 @@ func (b *contactNoteBody) apply(n *ContactNote) {
 
 // loadContactNote loads a note of a contact the caller may see.
 func loadContactNote(ctx context.Context, tx Tx, r *Request, c *Contact, id string) (*ContactNote, *Record, error) {
-	rec, err := tx.GetRecord(ctx, KindNote, id)
-	if err != nil || rec.ParentID != c.ID {
-		if err == nil || IsNotFound(err) {
-			return nil, nil, Errorf(ENOTFOUND, "Note not found")
-		}
-		return nil, nil, err
-	}
-	n := new(ContactNote)
-	if err := json.Unmarshal(rec.Data, n); err != nil {
-		return nil, nil, err
-	}
-	return n, rec, nil
+	return getChildRecord[ContactNote](ctx, tx, KindNote, c.ID, id, "Note not found")
 }
 
 // listContactNotes serves GET /contacts/{contactId}/notes: {notes}, newest
@@ -1886,18 +1875,7 @@ func (b *contactTaskBody) apply(t *ContactTask, creating bool) error {
 
 // loadContactTask loads a task of a contact.
 func loadContactTask(ctx context.Context, tx Tx, c *Contact, id string) (*ContactTask, *Record, error) {
-	rec, err := tx.GetRecord(ctx, KindTask, id)
-	if err != nil || rec.ParentID != c.ID {
-		if err == nil || IsNotFound(err) {
-			return nil, nil, Errorf(ENOTFOUND, "Task not found")
-		}
-		return nil, nil, err
-	}
-	t := new(ContactTask)
-	if err := json.Unmarshal(rec.Data, t); err != nil {
-		return nil, nil, err
-	}
-	return t, rec, nil
+	return getChildRecord[ContactTask](ctx, tx, KindTask, c.ID, id, "Task not found")
 }
 
 // listContactTasks serves GET /contacts/{contactId}/tasks: {tasks}.

@@ -49,3 +49,22 @@ func ListRecordsAs[T any](ctx context.Context, tx Tx, q RecordQuery) ([]*T, erro
 	}
 	return out, nil
 }
+
+// getChildRecord loads a record that hangs off a parent (a contact's note
+// or task) and decodes it. A record of another parent is reported as not
+// found, with notFound as the message, so ids can't be probed across
+// parents.
+func getChildRecord[T any](ctx context.Context, tx Tx, kind Kind, parentID, id, notFound string) (*T, *Record, error) {
+	rec, err := tx.GetRecord(ctx, kind, id)
+	if err != nil && !IsNotFound(err) {
+		return nil, nil, err
+	}
+	if err != nil || rec.ParentID != parentID {
+		return nil, nil, Errorf(ENOTFOUND, "%s", notFound)
+	}
+	v := new(T)
+	if err := json.Unmarshal(rec.Data, v); err != nil {
+		return nil, nil, err
+	}
+	return v, rec, nil
+}

@@ -518,10 +518,11 @@ func (d *demoData) write(ctx context.Context, tx Tx) error {
 			return err
 		}
 	}
-	for _, t := range []*Token{&d.token, &d.agencyToken} {
-		if err := PutRecordOf(ctx, tx, Record{Kind: KindToken, ID: t.ID, LocationID: t.LocationID, CompanyID: t.CompanyID, Key: t.Hash, CreatedAt: t.CreatedAt.Time, UpdatedAt: t.CreatedAt.Time}, t); err != nil {
-			return err
-		}
+	if err := StoreToken(ctx, tx, &d.token, d.secret); err != nil {
+		return err
+	}
+	if err := StoreToken(ctx, tx, &d.agencyToken, d.agencySecret); err != nil {
+		return err
 	}
 	for i := range d.users {
 		u := &d.users[i]

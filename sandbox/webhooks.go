@@ -3,7 +3,6 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -235,7 +234,7 @@ type WebhookReplayer interface {
 // service runs (it is what enqueues the new delivery), hence registered then
 // rather than in NewServer. Call it at most once per Server.
 func (s *Server) ServeWebhookReplays(r WebhookReplayer) {
-	s.mux.HandleFunc("POST /_ghlkit/webhooks/deliveries/{id}/replay", s.adminHandler(func(w http.ResponseWriter, req *http.Request) error {
+	s.mux.Handle("POST /_ghlkit/webhooks/deliveries/{id}/replay", s.adminJSON(func(w http.ResponseWriter, req *http.Request) error {
 		id := req.PathValue("id")
 		newID, err := r.ReplayDelivery(req.Context(), id)
 		if err != nil {
@@ -247,43 +246,17 @@ func (s *Server) ServeWebhookReplays(r WebhookReplayer) {
 }
 
 func (s *Server) registerWebhooks() {
-	s.mux.HandleFunc("GET /_ghlkit/webhooks", s.adminHandler(s.listWebhooks))
-	s.mux.HandleFunc("POST /_ghlkit/webhooks", s.adminHandler(s.createWebhook))
-	s.mux.HandleFunc("GET /_ghlkit/webhooks/{id}", s.adminHandler(s.getWebhook))
-	s.mux.HandleFunc("DELETE /_ghlkit/webhooks/{id}", s.adminHandler(s.deleteWebhook))
-	s.mux.HandleFunc("GET /_ghlkit/webhooks/keys", s.adminHandler(s.getSigningKeys))
-	s.mux.HandleFunc("GET /_ghlkit/webhooks/deliveries", s.adminHandler(s.listWebhookAttempts))
-	s.mux.HandleFunc("GET /_ghlkit/webhooks/deliveries/{id}", s.adminHandler(s.getWebhookAttempt))
-	s.mux.HandleFunc("GET /_ghlkit/apps/{id}/webhook", s.adminHandler(s.getAppWebhook))
-	s.mux.HandleFunc("PUT /_ghlkit/apps/{id}/webhook", s.adminHandler(s.putAppWebhook))
-	s.mux.HandleFunc("DELETE /_ghlkit/apps/{id}/webhook", s.adminHandler(s.deleteAppWebhook))
-	s.mux.HandleFunc("GET /_ghlkit/events/stream", s.adminHandler(s.streamEvents))
-}
-
-// adminHandler adapts an admin handler that returns errors, writing them in
-// the sandbox's error shape like the API's.
-func (s *Server) adminHandler(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			if ErrorCode(err) == EINTERNAL {
-				s.log.Error("admin webhooks", "path", r.URL.Path, "err", err)
-			}
-			writeError(w, w.Header().Get("X-Request-Id"), err)
-		}
-	}
-}
-
-// decodeAdmin reads a JSON request body into v.
-func decodeAdmin(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return Invalid(fmt.Sprintf("%s must be %s", typeErr.Field, typeName(typeErr.Type.Kind().String())))
-		}
-		return Errorf(EINVALID, "request body must be a JSON object: %v", err)
-	}
-	return nil
+	s.mux.Handle("GET /_ghlkit/webhooks", s.adminJSON(s.listWebhooks))
+	s.mux.Handle("POST /_ghlkit/webhooks", s.adminJSON(s.createWebhook))
+	s.mux.Handle("GET /_ghlkit/webhooks/{id}", s.adminJSON(s.getWebhook))
+	s.mux.Handle("DELETE /_ghlkit/webhooks/{id}", s.adminJSON(s.deleteWebhook))
+	s.mux.Handle("GET /_ghlkit/webhooks/keys", s.adminJSON(s.getSigningKeys))
+	s.mux.Handle("GET /_ghlkit/webhooks/deliveries", s.adminJSON(s.listWebhookAttempts))
+	s.mux.Handle("GET /_ghlkit/webhooks/deliveries/{id}", s.adminJSON(s.getWebhookAttempt))
+	s.mux.Handle("GET /_ghlkit/apps/{id}/webhook", s.adminJSON(s.getAppWebhook))
+	s.mux.Handle("PUT /_ghlkit/apps/{id}/webhook", s.adminJSON(s.putAppWebhook))
+	s.mux.Handle("DELETE /_ghlkit/apps/{id}/webhook", s.adminJSON(s.deleteAppWebhook))
+	s.mux.Handle("GET /_ghlkit/events/stream", s.adminJSON(s.streamEvents))
 }
 
 // webhookInput is the body of POST /_ghlkit/webhooks and PUT
@@ -351,7 +324,7 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in webhookInput
-	if err := decodeAdmin(r, &in); err != nil {
+	if err := s.adminDecode(w, r, &in); err != nil {
 		return err
 	}
 	if in.LocationID == "" {
@@ -501,7 +474,7 @@ func (s *Server) getAppWebhook(w http.ResponseWriter, r *http.Request) error {
 // location webhooks: app deliveries are signed with the sandbox's keys.
 func (s *Server) putAppWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in webhookInput
-	if err := decodeAdmin(r, &in); err != nil {
+	if err := s.adminDecode(w, r, &in); err != nil {
 		return err
 	}
 	if in.Secret != "" {

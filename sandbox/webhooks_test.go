@@ -90,6 +90,7 @@ func TestWebhookAdminValidation(t *testing.T) {
 		{map[string]any{"locationId": e.L1, "url": 7}, 422, "url must be a string"},
 		{map[string]any{"locationId": "missing", "url": "https://example.com"}, 404, "Location not found"},
 		{"{", 400, ""},
+		{`{"url":"` + strings.Repeat("a", sandbox.MaxBodyBytes) + `"}`, 413, ""},
 	} {
 		res := e.do("POST", "/_ghlkit/webhooks", "", tc.body).mustStatus(t, tc.status).JSON(t)
 		if tc.msg == "" {
