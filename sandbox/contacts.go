@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,6 +153,21 @@ func newContactView(c *Contact) *contactView {
 		FullNameLowerCase:  strings.ToLower(strings.TrimSpace(c.FirstName + " " + c.LastName)),
 		EmailLowerCase:     strings.ToLower(c.Email),
 	}
+}
+
+// ContactJSON encodes a contact as the API answers it (the contact with
+// GHL's lower-cased copies, tags and customFields never null), without the
+// search cursor. Stores keep this form so that reads can answer it as is
+// (Tx.GetContactJSON, ContactQuery.JSON); decoding it into a Contact ignores
+// the extra fields.
+func ContactJSON(c *Contact) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(newContactView(c)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 func contactViews(cs []*Contact) []*contactView {
@@ -971,16 +987,27 @@ func (s *Server) insertContact(ctx context.Context, tx Tx, loc *Location, b *con
 
 // getContact serves GET /contacts/{contactId}: {contact}.
 func (s *Server) getContact(w http.ResponseWriter, r *Request) error {
-	var c *Contact
+	var doc json.RawMessage
 	err := s.read(r.Context(), func(tx Tx) error {
-		var err error
-		c, err = contactForRequest(r.Context(), tx, r, r.PathParam("contactId"))
-		return err
+		locID, d, err := tx.GetContactJSON(r.Context(), r.PathParam("contactId"))
+		if IsNotFound(err) {
+			return Errorf(ENOTFOUND, "Contact not found")
+		}
+		if err != nil {
+			return err
+		}
+		doc = d
+		return r.CheckLocation(locID)
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contact": newContactView(c)})
+	b := getBuffer()
+	defer putBuffer(b)
+	b.WriteString(`{"contact":`)
+	b.Write(doc)
+	b.WriteString("}\n")
+	writeRawJSON(w, http.StatusOK, b.Bytes())
 	return nil
 }
 

@@ -612,18 +612,53 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *Request) error {
 			return err
 		}
 		var err error
+		q.JSON = true
 		page, err = tx.SearchContacts(r.Context(), *q)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	views := make([]*contactView, len(page.Contacts))
-	for i, c := range page.Contacts {
-		views[i] = newContactView(c)
-		if i < len(page.SortValues) {
-			views[i].SearchAfter = page.SortValues[i]
-		}
+	b := getBuffer()
+	defer putBuffer(b)
+	if err := appendContactPage(b, page); err != nil {
+		return err
 	}
-	return r.WriteJSON(w, http.StatusOK, map[string]any{"contacts": views, "total": page.Total})
+	writeRawJSON(w, http.StatusOK, b.Bytes())
+	return nil
+}
+
+// appendContactPage writes a search answer, {contacts, total}, from a page
+// of stored contact JSON: each contact as stored, with its searchAfter
+// cursor added, so that no contact is decoded and encoded again.
+func appendContactPage(b *bytes.Buffer, page *ContactPage) error {
+	b.WriteString(`{"contacts":[`)
+	for i, doc := range page.JSON {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		doc = bytes.TrimSpace(doc)
+		if len(doc) < 2 || doc[0] != '{' || doc[len(doc)-1] != '}' {
+			return fmt.Errorf("sandbox: stored contact is not a JSON object")
+		}
+		if i >= len(page.SortValues) {
+			b.Write(doc)
+			continue
+		}
+		b.Write(doc[:len(doc)-1])
+		if len(doc) > 2 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"searchAfter":`)
+		sa, err := json.Marshal(page.SortValues[i])
+		if err != nil {
+			return err
+		}
+		b.Write(sa)
+		b.WriteByte('}')
+	}
+	b.WriteString(`],"total":`)
+	b.WriteString(strconv.Itoa(page.Total))
+	b.WriteString("}\n")
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -238,6 +239,15 @@ func TestSearchContactsFilters(t *testing.T) {
 	c := f.searchResponse["contacts"].([]any)[0].(map[string]any)
 	if sa, _ := c["searchAfter"].([]any); len(sa) != 2 || sa[1] != f.ids["Eve"] || c["email"] != "eve@x.org" {
 		t.Errorf("search contact %v", c)
+	}
+	// Search answers each contact as GET does, plus the cursor.
+	got := f.e.do("GET", "/contacts/"+f.ids["Eve"], f.e.TokL1, nil).mustStatus(t, 200).JSON(t)["contact"].(map[string]any)
+	delete(c, "searchAfter")
+	if !reflect.DeepEqual(c, got) {
+		t.Errorf("search answered\n %v\nGET answered\n %v", c, got)
+	}
+	if c["emailLowerCase"] != "eve@x.org" || c["firstNameLowerCase"] != "eve" {
+		t.Errorf("search contact lacks GHL's lower-cased copies: %v", c)
 	}
 }
 

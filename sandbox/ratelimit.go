@@ -82,6 +82,15 @@ func fnv(s string) uint32 {
 	return h
 }
 
+// Idle reports the limits with nothing counted: the headers of answers
+// that belong to no bucket (no valid token, or the limiter off).
+func (l *RateLimiter) Idle() RateStatus {
+	return RateStatus{
+		Allowed: true, Limit: l.cfg.Burst, Remaining: l.cfg.Burst, Interval: l.cfg.Interval,
+		DailyLimit: l.cfg.Daily, DailyRemaining: l.cfg.Daily,
+	}
+}
+
 // Allow counts one request for key and reports whether it is within both
 // limits. A refused request does not consume budget.
 func (l *RateLimiter) Allow(key string) RateStatus {

@@ -152,8 +152,9 @@ func TestRateLimitHTTP(t *testing.T) {
 	}
 	wantError(t, e.do("GET", "/_ghlkit/ratelimit", "", nil), 422, "key, tokenId or appId is required")
 
-	// Every authenticated answer carries the headers, refusals included; a
-	// request that does not authenticate has no budget to report.
+	// Every answer carries the headers, refusals included: those of the
+	// caller's bucket once the token is known (a request with a valid token
+	// counts, whatever its fate), else the limits with nothing used.
 	wantRateHeaders(t, e.do("GET", "/contacts/"+sandbox.NewID(), e.TokL2, nil).mustStatus(t, 404), 4, 7)
 	res = e.do("POST", "/contacts/", e.TokL2, map[string]any{"locationId": e.L1, "firstName": "X"})
 	wantError(t, res, 403, sandbox.MsgLocation)
@@ -161,20 +162,33 @@ func TestRateLimitHTTP(t *testing.T) {
 	res = e.do("GET", "/locations/"+e.L1, e.TokL1Read, nil)
 	wantError(t, res, 401, sandbox.MsgScope)
 	wantRateHeaders(t, res, 4, 7)
+	res = e.doH("GET", "/locations/"+e.L1, e.TokL1Read, nil, nil)
+	wantError(t, res, 400, sandbox.MsgVersionHeader)
+	wantRateHeaders(t, res, 3, 6)
 	res = e.do("GET", "/locations/"+e.L1, "not-a-token", nil)
 	wantError(t, res, 401, sandbox.MsgInvalidToken)
-	if h := res.Header.Get("X-RateLimit-Remaining"); h != "" {
-		t.Errorf("unauthenticated request reports a budget: %q", h)
+	wantRateHeaders(t, res, 5, 8)
+	res = e.doH("GET", "/locations/"+e.L1, "", nil, nil)
+	wantError(t, res, 400, sandbox.MsgVersionHeader)
+	wantRateHeaders(t, res, 5, 8)
+	res = e.do("GET", "/no/such/route", e.TokL1, nil)
+	wantError(t, res, 404, "Cannot GET /no/such/route")
+	wantRateHeaders(t, res, 5, 8)
+	res = e.do("POST", "/oauth/token", "", "grant_type=nope")
+	if res.Status < 400 {
+		t.Errorf("bad grant answered %d", res.Status)
 	}
+	wantRateHeaders(t, res, 5, 8)
 }
 
-// TestRateLimitDisabled: with limits off no request is refused and no
-// headers are sent.
+// TestRateLimitDisabled: with limits off no request is refused, and the
+// headers report the limits with nothing used, so that clients reading them
+// (the Go SDK's limiter does) never hold back.
 func TestRateLimitDisabled(t *testing.T) {
 	e := newTestEnv(t, func(c *sandbox.Config) { c.RateLimit = sandbox.RateLimitConfig{Burst: 1, Daily: 1} })
 	for range 3 {
 		res := e.do("GET", "/locations/"+e.L1, e.TokL1, nil).mustStatus(t, 200)
-		if h := res.Header.Get("X-RateLimit-Remaining"); h != "" {
+		if h, d := res.Header.Get("X-RateLimit-Remaining"), res.Header.Get("X-RateLimit-Daily-Remaining"); h != "1" || d != "1" {
 			t.Fatalf("headers with limits off: %v", res.Header)
 		}
 	}

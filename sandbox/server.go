@@ -345,6 +345,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, params, known := s.router.match(r.Method, r.URL.Path)
 	if rt == nil {
+		s.limiter.Idle().SetHeaders(sw.Header())
 		msg := fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)
 		if known {
 			msg = fmt.Sprintf("Cannot %s %s (the path exists with another method)", r.Method, r.URL.Path)
@@ -367,6 +368,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveAPI runs the GHL pipeline: body, Version, auth, rate limit, scope,
 // location access, handler.
 func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
+	// Every API answer carries the rate-limit headers: those of the
+	// caller's bucket once it is known (below), else the limits untouched.
+	s.limiter.Idle().SetHeaders(w.Header())
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Request.Body, MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -376,6 +380,22 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
 		return Errorf(EINVALID, "could not read request body: %v", err)
 	}
 	r.RawBody = body
+
+	// A request with a valid token counts against its bucket whatever its
+	// fate, as at GHL's gateway; its answer, error or not, carries the
+	// bucket's headers.
+	var authErr error
+	if rt.op.Secured {
+		r.Auth, authErr = s.authenticate(r.Context(), r.Header.Get("Authorization"))
+		if r.Auth != nil && s.cfg.RateLimit.Enabled {
+			st := s.limiter.Allow(r.Auth.RateKey())
+			st.SetHeaders(w.Header())
+			if !st.Allowed {
+				w.Header().Set("Retry-After", strconv.Itoa(int((st.RetryAfter+time.Second-1)/time.Second)))
+				return Errorf(ERATELIMIT, "%s", MsgRateLimited)
+			}
+		}
+	}
 
 	if len(rt.op.Versions) > 0 {
 		v := r.Header.Get("Version")
@@ -388,20 +408,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
 	}
 
 	if rt.op.Secured {
-		auth, err := s.authenticate(r.Context(), r.Header.Get("Authorization"))
-		if err != nil {
-			return err
+		if authErr != nil {
+			return authErr
 		}
-		r.Auth = auth
-		if s.cfg.RateLimit.Enabled {
-			st := s.limiter.Allow(auth.RateKey())
-			st.SetHeaders(w.Header())
-			if !st.Allowed {
-				w.Header().Set("Retry-After", strconv.Itoa(int((st.RetryAfter+time.Second-1)/time.Second)))
-				return Errorf(ERATELIMIT, "%s", MsgRateLimited)
-			}
-		}
-		if err := authorize(rt.op, auth); err != nil {
+		if err := authorize(rt.op, r.Auth); err != nil {
 			return err
 		}
 		if err := s.checkRequestScope(r); err != nil {
@@ -508,11 +518,41 @@ func writeError(w http.ResponseWriter, traceID string, err error) {
 // writeJSON writes v as JSON with the status. HTML escaping is off so bodies
 // match what GHL (Node) emits.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	b := getBuffer()
+	defer putBuffer(b)
+	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		b.Reset()
+		status = http.StatusInternalServerError
+		fmt.Fprintf(b, `{"statusCode":500,"message":%q}`+"\n", "encode response: "+err.Error())
+	}
+	writeRawJSON(w, status, b.Bytes())
+}
+
+// writeRawJSON answers an encoded JSON body in one write, with its length.
+func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// bufferPool recycles response buffers; buffers grown past maxPooledBuffer
+// are left to the collector so one huge answer doesn't pin its memory.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuffer = 1 << 20
+
+func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	bufferPool.Put(b)
 }
 
 // WriteJSON is writeJSON for handlers in other files of this package.

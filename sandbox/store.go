@@ -89,6 +89,10 @@ type Tx interface {
 
 	// GetContact returns a contact, or ENOTFOUND.
 	GetContact(ctx context.Context, id string) (*Contact, error)
+	// GetContactJSON returns a contact's location and its API JSON as
+	// ContactJSON made it when the contact was stored, or ENOTFOUND. It
+	// saves readers that only answer the contact the decode and re-encode.
+	GetContactJSON(ctx context.Context, id string) (locationID string, doc json.RawMessage, err error)
 	// InsertContact stores a new contact (ID already set).
 	InsertContact(ctx context.Context, c *Contact) error
 	// UpdateContact replaces a stored contact; ENOTFOUND when absent.
@@ -132,6 +136,9 @@ type ContactQuery struct {
 	Limit       int
 	// NoTotal skips counting the matches (Total is then -1).
 	NoTotal bool
+	// JSON asks for the page's contacts as their stored API JSON (see
+	// ContactJSON) in ContactPage.JSON, instead of decoded in Contacts.
+	JSON bool
 }
 
 // Sort orders a search by a contact field.
@@ -143,6 +150,9 @@ type Sort struct {
 // ContactPage is one page of search results.
 type ContactPage struct {
 	Contacts []*Contact
+	// JSON holds the contacts as ContactJSON encoded them, in place of
+	// Contacts, when the query set JSON.
+	JSON []json.RawMessage
 	// SortValues holds, per contact, the values to pass as SearchAfter to
 	// continue after it (sort fields then id).
 	SortValues [][]any

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -130,7 +131,7 @@ func searchText(c *sandbox.Contact) string {
 
 // contactArgs returns the values of contactInsertColumns for c.
 func contactArgs(c *sandbox.Contact) ([]any, error) {
-	doc, err := json.Marshal(c)
+	doc, err := sandbox.ContactJSON(c)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: encode contact: %w", err)
 	}
@@ -163,6 +164,20 @@ func (t *tx) GetContact(ctx context.Context, id string) (*sandbox.Contact, error
 		return nil, err
 	}
 	return c, rows.Close()
+}
+
+// GetContactJSON implements sandbox.Tx.
+func (t *tx) GetContactJSON(ctx context.Context, id string) (string, json.RawMessage, error) {
+	var loc string
+	var doc []byte
+	err := t.get(ctx, `SELECT location_id, data FROM contacts WHERE id = ?`, []any{clean(id)}, &loc, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, sandbox.Errorf(sandbox.ENOTFOUND, "contact %s not found", id)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlstore: get contact: %w", err)
+	}
+	return loc, doc, nil
 }
 
 // scanContact decodes the data column, the first of the row.

@@ -2,13 +2,17 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ghlkit/ghlkit/sandbox"
 )
 
 // migrationsFS holds the schema of every dialect, one directory each, with
@@ -17,10 +21,67 @@ import (
 //go:embed migrations
 var migrationsFS embed.FS
 
-// migration is one embedded schema change.
+// migration is one embedded schema change: SQL, or a Go function for
+// changes SQL cannot express (re-encoding stored documents).
 type migration struct {
 	version string // the file name without .sql
 	sql     string
+	fn      func(ctx context.Context, tx *sql.Tx, d Dialect) error
+}
+
+// goMigrations are the migrations written in Go, by version; they are
+// ordered with the SQL files of every dialect.
+var goMigrations = map[string]func(ctx context.Context, tx *sql.Tx, d Dialect) error{
+	"0011_contact_api_json": reencodeContacts,
+}
+
+// reencodeContacts rewrites every stored contact in the form of
+// sandbox.ContactJSON, which reads answer as is (stores made before 0011
+// kept the bare contact, without GHL's lower-cased copies).
+func reencodeContacts(ctx context.Context, sqlTx *sql.Tx, d Dialect) error {
+	const batch = 1000
+	update := rebind(`UPDATE contacts SET data = ? WHERE id = ?`, d.NumberedParams)
+	sel := rebind(`SELECT id, data FROM contacts WHERE id > ? ORDER BY id LIMIT ?`, d.NumberedParams)
+	after := ""
+	for {
+		rows, err := sqlTx.QueryContext(ctx, sel, after, batch)
+		if err != nil {
+			return err
+		}
+		type doc struct {
+			id   string
+			data []byte
+		}
+		var docs []doc
+		for rows.Next() {
+			var d doc
+			if err := rows.Scan(&d.id, &d.data); err != nil {
+				rows.Close()
+				return err
+			}
+			docs = append(docs, d)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, d := range docs {
+			var c sandbox.Contact
+			if err := json.Unmarshal(d.data, &c); err != nil {
+				return fmt.Errorf("contact %s: %w", d.id, err)
+			}
+			b, err := sandbox.ContactJSON(&c)
+			if err != nil {
+				return fmt.Errorf("contact %s: %w", d.id, err)
+			}
+			if _, err := sqlTx.ExecContext(ctx, update, string(b), d.id); err != nil {
+				return err
+			}
+		}
+		if len(docs) < batch {
+			return nil
+		}
+		after = docs[len(docs)-1].id
+	}
 }
 
 // migrationFiles returns the migrations of a dialect in order.
@@ -41,6 +102,9 @@ func migrationFiles(dialect string) ([]migration, error) {
 			return nil, err
 		}
 		ms = append(ms, migration{version: strings.TrimSuffix(name, ".sql"), sql: string(b)})
+	}
+	for v, fn := range goMigrations {
+		ms = append(ms, migration{version: v, fn: fn})
 	}
 	slices.SortFunc(ms, func(a, b migration) int { return strings.Compare(a.version, b.version) })
 	return ms, nil
@@ -90,7 +154,12 @@ func (s *Store) migrate(ctx context.Context) error {
 		if applied[m.version] {
 			continue
 		}
-		if _, err := sqlTx.ExecContext(ctx, m.sql); err != nil {
+		if m.fn != nil {
+			err = m.fn(ctx, sqlTx, s.dialect)
+		} else {
+			_, err = sqlTx.ExecContext(ctx, m.sql)
+		}
+		if err != nil {
 			return fmt.Errorf("sqlstore: migration %s/%s: %w", s.dialect.Name, m.version, err)
 		}
 		if _, err := sqlTx.ExecContext(ctx, insert, m.version, time.Now().UnixMilli()); err != nil {

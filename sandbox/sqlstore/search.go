@@ -114,9 +114,18 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 				ptrs[i] = new(int64)
 			}
 		}
-		c, err := scanContact(rows, ptrs...)
-		if err != nil {
-			return nil, err
+		if q.JSON {
+			var doc []byte // Scan into *[]byte copies the bytes
+			if err := rows.Scan(append([]any{&doc}, ptrs...)...); err != nil {
+				return nil, fmt.Errorf("sqlstore: read contact: %w", err)
+			}
+			page.JSON = append(page.JSON, doc)
+		} else {
+			c, err := scanContact(rows, ptrs...)
+			if err != nil {
+				return nil, err
+			}
+			page.Contacts = append(page.Contacts, c)
 		}
 		for i, p := range ptrs {
 			switch p := p.(type) {
@@ -126,7 +135,6 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 				vals[i] = *p
 			}
 		}
-		page.Contacts = append(page.Contacts, c)
 		page.SortValues = append(page.SortValues, vals)
 	}
 	if err := rows.Err(); err != nil {

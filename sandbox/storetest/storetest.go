@@ -31,6 +31,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 	t.Run("Records", func(t *testing.T) { testRecords(t, newStore(t)) })
 	t.Run("RecordErrors", func(t *testing.T) { testRecordErrors(t, newStore(t)) })
 	t.Run("Contacts", func(t *testing.T) { testContacts(t, newStore(t)) })
+	t.Run("ContactJSON", func(t *testing.T) { testContactJSON(t, newStore(t)) })
 	t.Run("ContactDelete", func(t *testing.T) { testContactDelete(t, newStore(t)) })
 	t.Run("BulkInsert", func(t *testing.T) { testBulkInsert(t, newStore(t)) })
 	t.Run("Lookup", func(t *testing.T) { testLookup(t, newStore(t)) })
@@ -53,6 +54,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 func ExerciseReopen(t *testing.T, open func(t *testing.T) sandbox.Store) {
 	t.Run("Persistence", func(t *testing.T) { testPersistence(t, open) })
 	t.Run("TwoStores", func(t *testing.T) { testTwoStores(t, open) })
+	t.Run("LegacyContactDocs", func(t *testing.T) { testLegacyContactDocs(t, open) })
 }
 
 // write runs fn in a Write transaction and fails the test on error.
