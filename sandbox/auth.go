@@ -166,7 +166,7 @@ func (s *Server) authenticate(ctx context.Context, header string) (*Auth, error)
 // lookupToken finds a token by hash; (nil, nil) when there is none.
 func (s *Server) lookupToken(ctx context.Context, hash string) (*Token, error) {
 	var tok *Token
-	err := s.read(ctx, func(tx Tx) error {
+	err := s.readLoose(ctx, func(tx Tx) error {
 		recs, err := tx.ListRecords(ctx, RecordQuery{Kind: KindToken, Key: hash, Limit: 1})
 		if err != nil || len(recs) == 0 {
 			return err

@@ -988,7 +988,7 @@ func (s *Server) insertContact(ctx context.Context, tx Tx, loc *Location, b *con
 // getContact serves GET /contacts/{contactId}: {contact}.
 func (s *Server) getContact(w http.ResponseWriter, r *Request) error {
 	var doc json.RawMessage
-	err := s.read(r.Context(), func(tx Tx) error {
+	err := s.readLoose(r.Context(), func(tx Tx) error {
 		locID, d, err := tx.GetContactJSON(r.Context(), r.PathParam("contactId"))
 		if IsNotFound(err) {
 			return Errorf(ENOTFOUND, "Contact not found")

@@ -606,8 +606,10 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *Request) error {
 	if err := r.CheckLocation(q.LocationID); err != nil {
 		return err
 	}
+	// The page and its total may come from snapshots a commit apart, as
+	// GHL's search index can be.
 	var page *ContactPage
-	err = s.read(r.Context(), func(tx Tx) error {
+	err = s.readLoose(r.Context(), func(tx Tx) error {
 		if err := s.resolveContactSearchFields(r.Context(), tx, q.LocationID, q.Filter); err != nil {
 			return err
 		}

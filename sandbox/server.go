@@ -569,3 +569,12 @@ func newTraceID() string {
 // request's context.
 func (s *Server) write(ctx context.Context, fn func(Tx) error) error { return s.store.Write(ctx, fn) }
 func (s *Server) read(ctx context.Context, fn func(Tx) error) error  { return s.store.Read(ctx, fn) }
+
+// readLoose runs a read whose statements need not share one snapshot (see
+// LooseReader), in a transaction when the store has nothing cheaper.
+func (s *Server) readLoose(ctx context.Context, fn func(Tx) error) error {
+	if lr, ok := s.store.(LooseReader); ok {
+		return lr.ReadLoose(ctx, fn)
+	}
+	return s.store.Read(ctx, fn)
+}

@@ -21,6 +21,14 @@ type Store interface {
 	Close() error
 }
 
+// LooseReader is implemented by stores that can run a read without the
+// cost of a transaction, where each statement sees a snapshot of its own.
+// Handlers whose read is one statement, or whose statements need not agree
+// exactly (a search page and its total), use it through Server.readLoose.
+type LooseReader interface {
+	ReadLoose(ctx context.Context, fn func(Tx) error) error
+}
+
 // Kind names a family of records kept in the generic record table.
 type Kind string
 

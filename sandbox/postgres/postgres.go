@@ -89,6 +89,8 @@ func Dialect(lockKey int64) sqlstore.Dialect {
 		// before theirs, which the advisory lock orders.
 		ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		WriteTx: sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		// A read of one statement needs no transaction around it.
+		LooseReads: true,
 		LockWrites: func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey)
 			return err

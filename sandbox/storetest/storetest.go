@@ -671,6 +671,40 @@ func testReadOnly(t *testing.T, s sandbox.Store) {
 	if err := s.Read(ctx, func(sandbox.Tx) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("Read returned %v, want the error of fn", err)
 	}
+
+	// A store's loose reads refuse writes just the same, and see what is
+	// committed.
+	lr, ok := s.(sandbox.LooseReader)
+	if !ok {
+		return
+	}
+	if err := lr.ReadLoose(ctx, func(tx sandbox.Tx) error { return tx.InsertContact(ctx, c) }); err == nil {
+		t.Errorf("InsertContact in ReadLoose succeeded")
+	}
+	if err := lr.ReadLoose(ctx, func(tx sandbox.Tx) error { return tx.DeleteContact(ctx, c.ID) }); err == nil {
+		t.Errorf("DeleteContact in ReadLoose succeeded")
+	}
+	write(t, s, func(tx sandbox.Tx) error { return tx.InsertContact(ctx, c) })
+	err = lr.ReadLoose(ctx, func(tx sandbox.Tx) error {
+		loc, _, err := tx.GetContactJSON(ctx, c.ID)
+		if err == nil && loc != c.LocationID {
+			t.Errorf("ReadLoose read location %q, want %q", loc, c.LocationID)
+		}
+		if err != nil {
+			return err
+		}
+		p, err := tx.SearchContacts(ctx, sandbox.ContactQuery{LocationID: c.LocationID, JSON: true})
+		if err == nil && (len(p.JSON) != 1 || p.Total != 1) {
+			t.Errorf("ReadLoose search: %d documents, total %d", len(p.JSON), p.Total)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("ReadLoose: %v", err)
+	}
+	if err := lr.ReadLoose(ctx, func(sandbox.Tx) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("ReadLoose returned %v, want the error of fn", err)
+	}
 }
 
 func testReadSnapshot(t *testing.T, s sandbox.Store) {
