@@ -16,6 +16,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	// Locations, calendars and free slots work in IANA time zones; the
+	// binary carries their database so that it does not depend on the
+	// host's (minimal container images have none).
+	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
 
