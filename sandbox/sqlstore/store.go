@@ -48,8 +48,8 @@ type Dialect struct {
 	LockWrites func(ctx context.Context, tx *sql.Tx) error
 	// LooseReads makes ReadLoose run its statements on the read pool
 	// outside a transaction, each with a snapshot of its own: on Postgres
-	// that saves the BEGIN and ROLLBACK round trips of a transaction. When
-	// false (SQLite, whose transactions cost no round trip) ReadLoose is Read.
+	// that saves the BEGIN and ROLLBACK round trips of a transaction, on
+	// SQLite their execution. When false ReadLoose is Read.
 	LooseReads bool
 }
 
