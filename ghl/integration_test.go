@@ -7,10 +7,14 @@ package ghl_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -781,21 +785,102 @@ func TestIntegrationLocations(t *testing.T) {
 		}
 	})
 
-	t.Run("NotImplemented", func(t *testing.T) {
-		// Recurring tasks and custom field file uploads are in the spec but
-		// not stateful in the sandbox yet: it answers 501.
-		_, err := sdk.Locations.CreateRecurringTask(ctx, loc, ghl.RecurringTaskParams{Title: "Weekly review",
-			RRuleOptions: &ghl.RRuleOptions{IntervalType: "weekly", Interval: 1, StartDate: time.Now().UTC().Format(time.RFC3339), DueAfterSeconds: 3600}})
-		wantNotImplemented(t, err)
-		_, err = sdk.Locations.GetRecurringTask(ctx, loc, sandbox.NewID())
-		wantNotImplemented(t, err)
-		_, err = sdk.Locations.UpdateRecurringTask(ctx, loc, sandbox.NewID(), ghl.RecurringTaskParams{Title: "x"})
-		wantNotImplemented(t, err)
-		_, err = sdk.Locations.DeleteRecurringTask(ctx, loc, sandbox.NewID())
-		wantNotImplemented(t, err)
-		_, err = sdk.Locations.UploadCustomFieldFiles(ctx, ghl.UploadCustomFieldFilesParams{LocationID: loc, ID: sandbox.NewID(),
-			Files: []ghl.UploadFile{{FieldName: "f", FileName: "a.txt", Content: []byte("hello")}}})
-		wantNotImplemented(t, err)
+	t.Run("RecurringTasks", func(t *testing.T) {
+		c := must(sdk.Contacts.Create(ctx, ghl.CreateContactParams{LocationID: loc, Email: "recurring@example.com"}))(t)
+		owner := must(agency.Users.Create(ctx, ghl.UserParams{CompanyID: sb.CompanyID, FirstName: "Rita", LastName: "Recur", Email: "rita@example.com",
+			Password: "s3cret-Pass!", Type: "account", Role: "user", LocationIDs: []string{loc}}))(t)
+		const stamp = "2006-01-02T15:04:05.000Z"
+		start := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+		rt := must(sdk.Locations.CreateRecurringTask(ctx, loc, ghl.RecurringTaskParams{Title: "Weekly review", Description: "Go through the pipeline",
+			ContactIDs: []string{c.ID}, Owners: []string{owner.ID},
+			RRuleOptions: &ghl.RRuleOptions{IntervalType: "weekly", Interval: 1, StartDate: start.Format(time.RFC3339), DueAfterSeconds: 3600, Count: 4}}))(t)
+		if rt.ID == "" || rt.Title != "Weekly review" || rt.Description != "Go through the pipeline" || rt.LocationID != loc || rt.ContactID != c.ID ||
+			rt.AssignedTo != owner.ID || rt.TotalOccurrence != 1 || rt.Deleted || rt.CreatedAt == "" || rt.RRuleOptions == nil {
+			t.Fatalf("CreateRecurringTask: %+v", rt)
+		}
+		if r := rt.RRuleOptions; r.IntervalType != "weekly" || r.Interval != 1 || r.StartDate != start.Format(stamp) || r.DueAfterSeconds != 3600 || r.Count != 4 {
+			t.Fatalf("CreateRecurringTask rule: %+v", r)
+		}
+		// Its first occurrence is a task on the contact.
+		tasks := must(sdk.Contacts.ListTasks(ctx, c.ID))(t)
+		if len(tasks) != 1 || tasks[0].Title != "Weekly review" || tasks[0].AssignedTo != owner.ID || tasks[0].DueDate != start.Add(time.Hour).Format(stamp) {
+			t.Fatalf("ListTasks after CreateRecurringTask: %+v", tasks)
+		}
+		if got := must(sdk.Locations.GetRecurringTask(ctx, loc, rt.ID))(t); !reflect.DeepEqual(got, rt) {
+			t.Fatalf("GetRecurringTask: %+v", got)
+		}
+
+		upd := must(sdk.Locations.UpdateRecurringTask(ctx, loc, rt.ID, ghl.RecurringTaskParams{Title: "Fortnightly review",
+			RRuleOptions: &ghl.RRuleOptions{IntervalType: "weekly", Interval: 2, DayOfWeek: "FR", StartDate: start.Format(time.RFC3339), DueAfterSeconds: 7200, CreateTaskIfOverDue: ghl.Bool(true)}}))(t)
+		if upd.Title != "Fortnightly review" || upd.Description != "Go through the pipeline" || upd.RRuleOptions.Interval != 2 || upd.RRuleOptions.DayOfWeek != "FR" ||
+			upd.RRuleOptions.CreateTaskIfOverDue == nil || !*upd.RRuleOptions.CreateTaskIfOverDue || upd.RRuleOptions.Count != 0 || upd.ContactID != c.ID {
+			t.Fatalf("UpdateRecurringTask: %+v rule %+v", upd, upd.RRuleOptions)
+		}
+		if got := must(sdk.Locations.GetRecurringTask(ctx, loc, rt.ID))(t); got.Title != "Fortnightly review" || got.RRuleOptions.DayOfWeek != "FR" {
+			t.Fatalf("GetRecurringTask after UpdateRecurringTask: %+v", got)
+		}
+
+		// The rule, the title and the references are checked.
+		_, err := sdk.Locations.CreateRecurringTask(ctx, loc, ghl.RecurringTaskParams{Title: "x",
+			RRuleOptions: &ghl.RRuleOptions{IntervalType: "fortnightly", Interval: 1, StartDate: start.Format(time.RFC3339)}})
+		wantAPIError(t, err, http.StatusUnprocessableEntity, ghl.ErrValidation)
+		_, err = sdk.Locations.CreateRecurringTask(ctx, loc, ghl.RecurringTaskParams{RRuleOptions: &ghl.RRuleOptions{IntervalType: "daily", Interval: 1, StartDate: start.Format(time.RFC3339)}})
+		wantAPIError(t, err, http.StatusUnprocessableEntity, ghl.ErrValidation)
+		_, err = sdk.Locations.UpdateRecurringTask(ctx, loc, rt.ID, ghl.RecurringTaskParams{ContactIDs: []string{sandbox.NewID()}})
+		wantAPIError(t, err, http.StatusUnprocessableEntity, ghl.ErrValidation)
+
+		del := must(sdk.Locations.DeleteRecurringTask(ctx, loc, rt.ID))(t)
+		if del.ID != rt.ID || !del.Success {
+			t.Fatalf("DeleteRecurringTask: %+v", del)
+		}
+		_, err = sdk.Locations.GetRecurringTask(ctx, loc, rt.ID)
+		wantAPIError(t, err, http.StatusNotFound, ghl.ErrNotFound)
+		_, err = sdk.Locations.DeleteRecurringTask(ctx, loc, rt.ID)
+		wantAPIError(t, err, http.StatusNotFound, ghl.ErrNotFound)
+	})
+
+	t.Run("UploadCustomFieldFiles", func(t *testing.T) {
+		f := must(sdk.Locations.CreateCustomField(ctx, loc, ghl.LocationCustomFieldParams{Name: "Signed contract", DataType: "FILE_UPLOAD",
+			AcceptedFormat: []string{".pdf"}, MaxNumberOfFiles: 2}))(t)
+		res := must(sdk.Locations.UploadCustomFieldFiles(ctx, ghl.UploadCustomFieldFilesParams{LocationID: loc, ID: f.ID, MaxFiles: 2,
+			Files: []ghl.UploadFile{{FieldName: f.ID + "_1", FileName: "contract.pdf", ContentType: "application/pdf", Content: []byte("%PDF-1.4 signed")}}}))(t)
+		fileURL, _ := res.UploadedFiles[f.ID+"_1"].(string)
+		if len(res.UploadedFiles) != 1 || len(res.Meta) != 1 || fileURL == "" {
+			t.Fatalf("UploadCustomFieldFiles: %+v", res)
+		}
+		var meta struct {
+			FieldName    string `json:"fieldname"`
+			OriginalName string `json:"originalname"`
+			MimeType     string `json:"mimetype"`
+			Size         int    `json:"size"`
+			URL          string `json:"url"`
+		}
+		if err := json.Unmarshal(res.Meta[0], &meta); err != nil || meta.FieldName != f.ID+"_1" || meta.OriginalName != "contract.pdf" ||
+			meta.MimeType != "application/pdf" || meta.Size != len("%PDF-1.4 signed") || meta.URL != fileURL {
+			t.Fatalf("meta %s: %v", res.Meta[0], err)
+		}
+		// The url serves the file (the sandbox's base URL is its default
+		// here, so the path is asked of the test server).
+		u, err := url.Parse(fileURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := sb.HTTP.Client().Get(sb.URL + u.EscapedPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "%PDF-1.4 signed" || resp.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("GET %s: %d %q", fileURL, resp.StatusCode, body)
+		}
+
+		// The field's accepted formats apply.
+		_, err = sdk.Locations.UploadCustomFieldFiles(ctx, ghl.UploadCustomFieldFilesParams{LocationID: loc, ID: f.ID,
+			Files: []ghl.UploadFile{{FieldName: f.ID + "_2", FileName: "virus.exe", Content: []byte("MZ")}}})
+		wantAPIError(t, err, http.StatusUnprocessableEntity, ghl.ErrValidation)
+		_, err = sdk.Locations.UploadCustomFieldFiles(ctx, ghl.UploadCustomFieldFilesParams{LocationID: loc, ID: f.ID})
+		wantAPIError(t, err, http.StatusUnprocessableEntity, ghl.ErrValidation)
 	})
 }
 

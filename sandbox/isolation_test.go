@@ -47,6 +47,7 @@ func newIsolationFixture(t *testing.T, e *testEnv) *isolationFixture {
 	fx.ids["tagId"] = mustID(t, e.do("POST", "/locations/"+e.L1+"/tags", e.TokL1, map[string]any{"name": "iso-tag"}).JSON(t), "tag", "id")
 	fx.ids["customFieldId"] = mustID(t, e.do("POST", "/locations/"+e.L1+"/customFields", e.TokL1, map[string]any{"name": "Iso Field", "dataType": "TEXT"}).mustStatus(t, 201).JSON(t), "customField", "id")
 	fx.ids["customValueId"] = mustID(t, e.do("POST", "/locations/"+e.L1+"/customValues", e.TokL1, map[string]any{"name": "Iso Value", "value": "v"}).mustStatus(t, 201).JSON(t), "customValue", "id")
+	fx.ids["recurringTaskId"] = mustID(t, e.do("POST", "/locations/"+e.L1+"/recurring-tasks", e.TokL1, isoRecurringTask).mustStatus(t, 201).JSON(t), "recurringTask", "id")
 	fx.ids["folderId"] = mustID(t, e.do("POST", "/custom-fields/folder", e.TokL1, map[string]any{"objectKey": "contact", "name": "Iso Folder", "locationId": e.L1}).mustStatus(t, 201).JSON(t), "id")
 	u := e.do("POST", "/users/", e.TokC1, map[string]any{"companyId": e.C1, "firstName": "Iso", "lastName": "User", "email": "iso.user@example.com", "password": "Secret-123456",
 		"type": "account", "role": "user", "locationIds": []string{e.L1}, "permissions": map[string]any{}}).mustStatus(t, 201).JSON(t)
@@ -65,6 +66,10 @@ func newIsolationFixture(t *testing.T, e *testEnv) *isolationFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Nor do calendars yet (the path parameter calendarId maps to it).
+	cal := &sandbox.Calendar{Name: "Iso", LocationID: e.L1, IsActive: true}
+	putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error { return sandbox.PutCalendar(ctx, tx, e.C1, cal) })
+	fx.ids["calendarId"] = cal.ID
 	return fx
 }
 
@@ -90,6 +95,8 @@ func (fx *isolationFixture) pathFor(e *testEnv, op *spec.Operation) string {
 				v = fx.ids["customValueId"]
 			case strings.Contains(op.Path, "/custom-fields/folder/"):
 				v = fx.ids["folderId"]
+			case strings.Contains(op.Path, "/recurring-tasks/"):
+				v = fx.ids["recurringTaskId"]
 			default:
 				v = fx.ids["customFieldId"]
 			}
@@ -174,9 +181,14 @@ func (fx *isolationFixture) bodyFor(e *testEnv, op *spec.Operation) any {
 		b["email"] = "mallory@example.com"
 	case "update-user":
 		b = map[string]any{"firstName": "Mallory"}
+	case "create-recurring-task", "update-recurring-task":
+		b = isoRecurringTask
 	}
 	return b
 }
+
+// isoRecurringTask is a valid recurring-task body.
+var isoRecurringTask = map[string]any{"title": "Iso", "rruleOptions": map[string]any{"intervalType": "daily", "interval": 1, "startDate": "2030-01-01T00:00:00Z", "dueAfterSeconds": 60}}
 
 // TestEveryRouteIsolatesTenants sends, on every implemented and secured
 // operation, a request that names L1's data with another tenant's token:

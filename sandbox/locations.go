@@ -13,8 +13,8 @@ import (
 )
 
 // registerLocations wires the locations namespace (apps/locations.json).
-// Recurring tasks and the custom-field file upload are not stateful yet and
-// stay unregistered, so they answer 501.
+// Recurring tasks and the custom-field file upload live in
+// locations_recurring.go.
 func (s *Server) registerLocations() {
 	s.handle("locations", "get-location", s.getLocation)
 	s.handle("locations", "search-locations", s.searchLocations)
@@ -46,6 +46,7 @@ func (s *Server) registerLocations() {
 	s.handle("locations", "GET-all-or-email-sms-templates", s.getTemplates)
 	s.handle("locations", "DELETE-an-email-sms-template", s.deleteTemplate)
 	s.handle("locations", "task-search", s.searchLocationTasks)
+	s.registerLocationsRecurring()
 }
 
 // getLocation serves GET /locations/{locationId} → {location}.
@@ -300,7 +301,7 @@ func (s *Server) putLocation(w http.ResponseWriter, r *Request) error {
 
 // locationOwnedKinds are the records that belong to a location and go with
 // it when it is deleted.
-var locationOwnedKinds = []Kind{KindTag, KindCustomField, KindCustomFieldFolder, KindCustomValue, KindNote, KindTask}
+var locationOwnedKinds = []Kind{KindTag, KindCustomField, KindCustomFieldFolder, KindCustomValue, KindNote, KindTask, KindRecurringTask, KindCustomFieldFile}
 
 // deleteLocation serves DELETE /locations/{locationId}?deleteTwilioAccount=
 // (agency) → {success, message}. The location's contacts, tags, custom

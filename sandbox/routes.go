@@ -12,5 +12,7 @@ func (s *Server) registerRoutes() {
 	s.registerAdmin()
 	s.registerWorkflows()
 	s.registerCampaigns()
+	s.registerPipelines()
+	s.registerCalendars()
 	s.registerWebhooks()
 }

@@ -125,91 +125,6 @@ func demoExists(ctx context.Context, tx Tx, companyID string) (bool, error) {
 	return err == nil, err
 }
 
-// demoPipeline is a pipeline in opportunities.json's PipelinesResponseSchema
-// shape, stored as a KindPipeline record with LocationID set.
-type demoPipeline struct {
-	ID             string      `json:"id"`
-	Name           string      `json:"name"`
-	Stages         []demoStage `json:"stages"`
-	LocationID     string      `json:"locationId"`
-	ShowInFunnel   bool        `json:"showInFunnel"`
-	ShowInPieChart bool        `json:"showInPieChart"`
-}
-
-type demoStage struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Position int    `json:"position"`
-}
-
-// demoCalendar is a calendar in calendars.json's CalendarDTO shape (the
-// fields the demo sets), stored as a KindCalendar record with LocationID set.
-type demoCalendar struct {
-	ID                     string                `json:"id"`
-	LocationID             string                `json:"locationId"`
-	Name                   string                `json:"name"`
-	Description            string                `json:"description"`
-	Slug                   string                `json:"slug"`
-	WidgetSlug             string                `json:"widgetSlug"`
-	CalendarType           string                `json:"calendarType"`
-	WidgetType             string                `json:"widgetType"`
-	EventType              string                `json:"eventType"`
-	EventTitle             string                `json:"eventTitle"`
-	EventColor             string                `json:"eventColor"`
-	IsActive               bool                  `json:"isActive"`
-	TeamMembers            []demoTeamMember      `json:"teamMembers"`
-	LocationConfigurations []demoMeetingLocation `json:"locationConfigurations"`
-	SlotDuration           int                   `json:"slotDuration"`
-	SlotDurationUnit       string                `json:"slotDurationUnit"`
-	SlotInterval           int                   `json:"slotInterval"`
-	SlotIntervalUnit       string                `json:"slotIntervalUnit"`
-	SlotBuffer             int                   `json:"slotBuffer"`
-	SlotBufferUnit         string                `json:"slotBufferUnit"`
-	PreBuffer              int                   `json:"preBuffer"`
-	PreBufferUnit          string                `json:"preBufferUnit"`
-	AppoinmentPerSlot      int                   `json:"appoinmentPerSlot"` // GHL's spelling
-	AppoinmentPerDay       int                   `json:"appoinmentPerDay"`
-	AllowBookingAfter      int                   `json:"allowBookingAfter"`
-	AllowBookingAfterUnit  string                `json:"allowBookingAfterUnit"`
-	AllowBookingFor        int                   `json:"allowBookingFor"`
-	AllowBookingForUnit    string                `json:"allowBookingForUnit"`
-	OpenHours              []demoOpenHour        `json:"openHours"`
-	Availabilities         []map[string]any      `json:"availabilities"`
-	AvailabilityType       int                   `json:"availabilityType"`
-	EnableRecurring        bool                  `json:"enableRecurring"`
-	AutoConfirm            bool                  `json:"autoConfirm"`
-	AllowReschedule        bool                  `json:"allowReschedule"`
-	AllowCancellation      bool                  `json:"allowCancellation"`
-	GoogleInvitationEmails bool                  `json:"googleInvitationEmails"`
-	FormSubmitType         string                `json:"formSubmitType"`
-	FormSubmitThanks       string                `json:"formSubmitThanksMessage"`
-	Notifications          []map[string]any      `json:"notifications"`
-}
-
-type demoTeamMember struct {
-	UserID                 string                `json:"userId"`
-	Priority               float64               `json:"priority"`
-	IsPrimary              bool                  `json:"isPrimary"`
-	LocationConfigurations []demoMeetingLocation `json:"locationConfigurations"`
-}
-
-type demoMeetingLocation struct {
-	Kind     string `json:"kind"`
-	Location string `json:"location,omitempty"`
-}
-
-type demoOpenHour struct {
-	DaysOfTheWeek []int      `json:"daysOfTheWeek"`
-	Hours         []demoHour `json:"hours"`
-}
-
-type demoHour struct {
-	OpenHour    int `json:"openHour"`
-	OpenMinute  int `json:"openMinute"`
-	CloseHour   int `json:"closeHour"`
-	CloseMinute int `json:"closeMinute"`
-}
-
 // demoData is the whole data set, built in memory before it is written.
 type demoData struct {
 	now          time.Time
@@ -223,8 +138,8 @@ type demoData struct {
 	fields       []CustomField
 	tags         []Tag
 	contacts     []*Contact
-	pipeline     demoPipeline
-	calendar     demoCalendar
+	pipeline     Pipeline
+	calendar     Calendar
 	workflows    []Workflow
 	campaigns    []Campaign
 }
@@ -384,22 +299,22 @@ func newDemoData(opts SeedOptions) *demoData {
 
 	// Sales pipeline.
 	r = seedRand(seed, "pipeline")
-	d.pipeline = demoPipeline{ID: seedID(r), Name: "Sales Pipeline", LocationID: loc, ShowInFunnel: true, ShowInPieChart: true}
+	d.pipeline = Pipeline{ID: seedID(r), Name: "Sales Pipeline", LocationID: loc, ShowInFunnel: true, ShowInPieChart: true}
 	for i, name := range []string{"New Lead", "Contacted", "Consultation Booked", "Proposal Sent", "Closed Won"} {
-		d.pipeline.Stages = append(d.pipeline.Stages, demoStage{ID: seedID(r), Name: name, Position: i})
+		d.pipeline.Stages = append(d.pipeline.Stages, PipelineStage{ID: seedID(r), Name: name, Position: i})
 	}
 
 	// A calendar open on weekdays 9:00–17:00 and Saturday mornings in the
 	// location's time zone, bookable from an hour ahead for 60 days, so
 	// free slots exist in the coming weeks.
 	r = seedRand(seed, "calendar")
-	meet := []demoMeetingLocation{{Kind: "custom", Location: "https://meet.brightsmile.example/consult"}}
-	d.calendar = demoCalendar{
+	meet := []CalendarMeetingLocation{{Kind: "custom", Location: "https://meet.brightsmile.example/consult"}}
+	d.calendar = Calendar{
 		ID: seedID(r), LocationID: loc, Name: "New Patient Consultation",
 		Description: "A 30-minute consultation for new patients.", Slug: "new-patient-consultation", WidgetSlug: "new-patient-consultation",
 		CalendarType: "round_robin", WidgetType: "default", EventType: "RoundRobin_OptimizeForAvailability",
 		EventTitle: "{{contact.name}} — consultation", EventColor: "#039be5", IsActive: true,
-		TeamMembers: []demoTeamMember{
+		TeamMembers: []CalendarTeamMember{
 			{UserID: d.users[1].ID, Priority: 0.5, IsPrimary: true, LocationConfigurations: meet},
 			{UserID: d.users[2].ID, Priority: 0.5, LocationConfigurations: meet},
 		},
@@ -407,14 +322,14 @@ func newDemoData(opts SeedOptions) *demoData {
 		SlotDuration:           30, SlotDurationUnit: "mins", SlotInterval: 30, SlotIntervalUnit: "mins",
 		SlotBufferUnit: "mins", PreBufferUnit: "mins", AppoinmentPerSlot: 1,
 		AllowBookingAfter: 1, AllowBookingAfterUnit: "hours", AllowBookingFor: 60, AllowBookingForUnit: "days",
-		OpenHours: []demoOpenHour{
-			{DaysOfTheWeek: []int{1, 2, 3, 4, 5}, Hours: []demoHour{{OpenHour: 9, CloseHour: 17}}},
-			{DaysOfTheWeek: []int{6}, Hours: []demoHour{{OpenHour: 9, CloseHour: 12}}},
+		OpenHours: []CalendarOpenHour{
+			{DaysOfTheWeek: []int{1, 2, 3, 4, 5}, Hours: []CalendarHour{{OpenHour: 9, CloseHour: 17}}},
+			{DaysOfTheWeek: []int{6}, Hours: []CalendarHour{{OpenHour: 9, CloseHour: 12}}},
 		},
-		Availabilities: []map[string]any{}, AvailabilityType: 0,
+		Availabilities: []CalendarAvailability{}, AvailabilityType: new(int),
 		AutoConfirm: true, AllowReschedule: true, AllowCancellation: true,
-		FormSubmitType: "ThankYouMessage", FormSubmitThanks: "Thank you! We look forward to seeing you.",
-		Notifications: []map[string]any{},
+		FormSubmitType: "ThankYouMessage", FormSubmitThanksMessage: "Thank you! We look forward to seeing you.",
+		Notifications: []CalendarNotification{},
 	}
 
 	r = seedRand(seed, "automation")

@@ -330,7 +330,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_ghlkit/") || r.URL.Path == "/healthz" || r.URL.Path == "/metrics" ||
 		r.URL.Path == "/oauth/chooselocation" || r.URL.Path == "/v2/oauth/chooselocation" {
 		opName = "ghlkit"
-		if strings.HasPrefix(r.URL.Path, "/_ghlkit/") && !s.adminAuthorized(r) {
+		// Uploaded files are public, as GHL's file URLs are: their ids are
+		// 119-bit random capabilities.
+		if strings.HasPrefix(r.URL.Path, "/_ghlkit/") && !strings.HasPrefix(r.URL.Path, "/_ghlkit/files/") && !s.adminAuthorized(r) {
 			writeError(sw, traceID, &Error{Code: EUNAUTHORIZED, Message: "the admin API needs the sandbox's admin token (Authorization: Bearer …)"})
 			return
 		}
