@@ -91,6 +91,8 @@ func Dialect(lockKey int64) sqlstore.Dialect {
 		WriteTx: sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		// A read of one statement needs no transaction around it.
 		LooseReads: true,
+		// A savepoint release is a round trip; nesting them is not.
+		NestSavepoints: true,
 		LockWrites: func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey)
 			return err

@@ -51,6 +51,11 @@ type Dialect struct {
 	// that saves the BEGIN and ROLLBACK round trips of a transaction, on
 	// SQLite their execution. When false ReadLoose is Read.
 	LooseReads bool
+	// NestSavepoints leaves each group-committed writer's savepoint
+	// unreleased (the next one nests in it), which saves Postgres a round
+	// trip per writer. SQLite leaves it false: it records every page write
+	// in each open savepoint, so deep nesting costs more than a release.
+	NestSavepoints bool
 }
 
 // Config configures a Store.
@@ -319,21 +324,32 @@ func (s *Store) runBatch(batch []*writeReq) {
 			}
 		}
 		r.err = runFn(r, t)
-		if r.err == nil && !r.panicked {
+		ok := r.err == nil && !r.panicked
+		if ok {
 			committed++
-			continue
 		}
 		if !savepoints {
-			_ = sqlTx.Rollback()
-			return
+			if !ok {
+				_ = sqlTx.Rollback()
+				return
+			}
+			continue
 		}
-		// Savepoints are not released: each writer's nests in the previous
-		// one's, and ROLLBACK TO undoes the innermost, which holds this
-		// writer's changes alone. That saves a round trip per writer on
-		// Postgres; the commit keeps whatever was not rolled back.
-		if _, err := sqlTx.ExecContext(context.WithoutCancel(r.ctx), "ROLLBACK TO SAVEPOINT ghlkit_write"); err != nil {
-			fail(fmt.Errorf("sqlstore: rollback to savepoint: %w", err))
-			return
+		bg := context.WithoutCancel(r.ctx)
+		if !ok {
+			if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO SAVEPOINT ghlkit_write"); err != nil {
+				fail(fmt.Errorf("sqlstore: rollback to savepoint: %w", err))
+				return
+			}
+		}
+		// With NestSavepoints the savepoint stays: the next writer's nests
+		// in it, and ROLLBACK TO always undoes the innermost, which holds
+		// one writer's changes alone.
+		if !s.dialect.NestSavepoints {
+			if _, err := sqlTx.ExecContext(bg, "RELEASE SAVEPOINT ghlkit_write"); err != nil {
+				fail(fmt.Errorf("sqlstore: release savepoint: %w", err))
+				return
+			}
 		}
 	}
 	if committed == 0 {
