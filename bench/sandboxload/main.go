@@ -34,6 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ghlkit/ghlkit/internal/gctune"
 	"github.com/ghlkit/ghlkit/sandbox"
 	"github.com/ghlkit/ghlkit/sandbox/postgres"
 	"github.com/ghlkit/ghlkit/sandbox/sqlite"
@@ -67,6 +68,7 @@ func serve(args []string) error {
 	addr := fs.String("listen", "127.0.0.1:0", "address")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file")
 	_ = fs.Parse(args)
+	gctune.Apply() // as ghlkit sandbox and ghlkit dev do
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

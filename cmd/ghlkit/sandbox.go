@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlkit/ghlkit/internal/gctune"
 	"github.com/ghlkit/ghlkit/sandbox"
 )
 
@@ -137,6 +138,7 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 		return err
 	}
 	log := o.log.logger(c.stderr)
+	log.Debug("garbage collector", "gogc", gctune.Apply())
 	started := time.Now()
 	defer func() {
 		// A signal during start-up (opening, migrating, seeding) is a
