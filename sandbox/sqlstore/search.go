@@ -99,6 +99,8 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 	}
 
 	page := &sandbox.ContactPage{Total: -1}
+	var arena []byte // JSON documents, back to back, ending at ends
+	var ends []int
 	rows, err := t.query(ctx, sel.sb.String(), sel.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: search contacts: %w", err)
@@ -115,11 +117,23 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 			}
 		}
 		if q.JSON {
-			var doc []byte // Scan into *[]byte copies the bytes
+			// The documents share one buffer (sliced below): a page is a
+			// few allocations, not one per contact.
+			var doc sql.RawBytes
 			if err := rows.Scan(append([]any{&doc}, ptrs...)...); err != nil {
 				return nil, fmt.Errorf("sqlstore: read contact: %w", err)
 			}
-			page.JSON = append(page.JSON, doc)
+			if arena == nil {
+				// Room for a full page of documents the size of the
+				// first, so that the buffer rarely grows.
+				n := 16
+				if q.Limit > 0 {
+					n = min(q.Limit, 100)
+				}
+				arena = make([]byte, 0, len(doc)*n+len(doc)/2*n)
+			}
+			arena = append(arena, doc...)
+			ends = append(ends, len(arena))
 		} else {
 			c, err := scanContact(rows, ptrs...)
 			if err != nil {
@@ -143,13 +157,21 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("sqlstore: search contacts: %w", err)
 	}
+	if q.JSON {
+		page.JSON = make([]json.RawMessage, len(ends))
+		start := 0
+		for i, end := range ends {
+			page.JSON[i] = arena[start:end:end]
+			start = end
+		}
+	}
 
 	if q.NoTotal {
 		return page, nil
 	}
 	// A short first page (or a short page after an offset) ends the result,
 	// so its length tells the total without counting.
-	if n := len(page.Contacts); len(q.SearchAfter) == 0 && q.Limit > 0 && n > 0 && n < q.Limit {
+	if n := len(page.SortValues); len(q.SearchAfter) == 0 && q.Limit > 0 && n > 0 && n < q.Limit {
 		page.Total = max(q.Offset, 0) + n
 		return page, nil
 	}
