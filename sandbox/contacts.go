@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -212,10 +213,41 @@ func contactForRequest(ctx context.Context, tx Tx, r *Request, id string) (*Cont
 // cloneContact deep-copies a contact so a change can be compared with the
 // stored state.
 func cloneContact(c *Contact) *Contact {
-	raw, _ := json.Marshal(c)
-	out := new(Contact)
-	_ = json.Unmarshal(raw, out)
-	return out
+	out := *c
+	out.Tags = slices.Clone(c.Tags)
+	out.DndSettings = maps.Clone(c.DndSettings)
+	out.InboundDndSettings = maps.Clone(c.InboundDndSettings)
+	out.CustomFields = slices.Clone(c.CustomFields)
+	for i := range out.CustomFields {
+		out.CustomFields[i].Value = cloneJSONValue(out.CustomFields[i].Value)
+	}
+	out.Followers = slices.Clone(c.Followers)
+	out.AttributionSource = bytes.Clone(c.AttributionSource)
+	out.Attachments = slices.Clone(c.Attachments)
+	return &out
+}
+
+// cloneJSONValue deep-copies a value decoded from JSON (maps and slices of
+// such values; the rest are immutable).
+func cloneJSONValue(v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneJSONValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = cloneJSONValue(e)
+		}
+		return out
+	case []string:
+		return slices.Clone(v)
+	default:
+		return v
+	}
 }
 
 // ---------------------------------------------------------------------------

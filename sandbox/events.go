@@ -17,9 +17,11 @@ func (s *Server) Emit(ctx context.Context, tx Tx, eventType, locationID, company
 
 // EmitEvent is Emit for callers without a Server (seeding, CLI commands).
 func EmitEvent(ctx context.Context, tx Tx, now time.Time, eventType, locationID, companyID string, fields any) error {
-	body := map[string]any{}
+	// The object's top-level fields stay encoded: only the envelope's are
+	// added, and the map sorts the keys as before.
+	body := map[string]json.RawMessage{}
 	if fields != nil {
-		raw, err := json.Marshal(fields)
+		raw, err := compactJSON(fields)
 		if err != nil {
 			return err
 		}
@@ -27,16 +29,20 @@ func EmitEvent(ctx context.Context, tx Tx, now time.Time, eventType, locationID,
 			return err
 		}
 	}
+	str := func(s string) json.RawMessage {
+		b, _ := json.Marshal(s)
+		return b
+	}
 	id := NewID()
 	now = now.UTC().Truncate(time.Millisecond)
 	// The event's own type always wins over a field of the object that
 	// happens to be called "type" (a contact's "lead"/"customer").
-	body["type"] = WireType(eventType)
+	body["type"] = str(WireType(eventType))
 	if locationID != "" {
-		body["locationId"] = locationID
+		body["locationId"] = str(locationID)
 	}
-	body["timestamp"] = now.Format(TimeLayout)
-	body["webhookId"] = id
+	body["timestamp"] = str(now.Format(TimeLayout))
+	body["webhookId"] = str(id)
 	payload, err := compactJSON(body)
 	if err != nil {
 		return err
