@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -349,7 +350,8 @@ func run() error {
 		return err
 	}
 	base := "http://" + strings.TrimSpace(string(line[:k]))
-	fmt.Printf("sandboxload: db=%s contacts=%d concurrency=%d duration=%s GOMAXPROCS=%s\n", redact(*db), *n, *conc, *dur, os.Getenv("GOMAXPROCS"))
+	fmt.Printf("sandboxload: db=%s contacts=%d concurrency=%d duration=%s cpus=%d GOMAXPROCS=%d %s\n",
+		redact(*db), *n, *conc, *dur, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("server RSS after start: %d MiB\n", rssKiB(cmd.Process.Pid)/1024)
 
 	newReq := func(method, path string, body []byte) *http.Request {
