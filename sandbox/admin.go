@@ -632,7 +632,10 @@ func (s *Server) adminRateLimit(w http.ResponseWriter, r *http.Request) error {
 		return Invalid("key, tokenId or appId is required")
 	}
 	cfg := s.cfg.RateLimit
-	used, dayUsed := s.limiter.Usage(key)
+	used, dayUsed, err := s.limiter.Usage(ctx, key)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, rateUsage{Key: key, Enabled: cfg.Enabled, Max: cfg.Burst, Used: used, Remaining: max(cfg.Burst-used, 0),
 		IntervalMilliseconds: cfg.Interval.Milliseconds(), DailyLimit: cfg.Daily, DailyUsed: dayUsed, DailyRemaining: max(cfg.Daily-dayUsed, 0)})
 	return nil
@@ -641,7 +644,9 @@ func (s *Server) adminRateLimit(w http.ResponseWriter, r *http.Request) error {
 // adminResetRateLimit serves DELETE /_ghlkit/ratelimit: every key's budget
 // is restored.
 func (s *Server) adminResetRateLimit(w http.ResponseWriter, r *http.Request) error {
-	s.limiter.Reset()
+	if err := s.limiter.Reset(r.Context()); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"succeded": true})
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghlkit/sandbox"
-	"github.com/ghlkit/ghlkit/sandbox/spec"
 )
 
 // newDemoEnv runs a sandbox on the demo data set whose clock reads now. L1
@@ -41,93 +39,6 @@ func newDemoEnv(t *testing.T, now time.Time) (*testEnv, *sandbox.SeedResult) {
 		return err
 	})
 	return e, res
-}
-
-// specSchemas returns the component schemas of an embedded spec app.
-func specSchemas(t *testing.T, app string) map[string]map[string]any {
-	t.Helper()
-	raw, err := fs.ReadFile(spec.FS(), "apps/"+app+".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Components struct {
-			Schemas map[string]map[string]any `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Components.Schemas
-}
-
-// checkSchema fails the test where v strays from schema s: a property the
-// spec does not name, a required one missing, a value of another type or
-// outside an enum.
-func checkSchema(t *testing.T, schemas map[string]map[string]any, s map[string]any, v any, path string) {
-	t.Helper()
-	if ref, ok := s["$ref"].(string); ok {
-		name := strings.TrimPrefix(ref, "#/components/schemas/")
-		if schemas[name] == nil {
-			t.Fatalf("%s: no schema %s", path, ref)
-		}
-		checkSchema(t, schemas, schemas[name], v, path)
-		return
-	}
-	if all, ok := s["allOf"].([]any); ok {
-		for _, a := range all {
-			checkSchema(t, schemas, a.(map[string]any), v, path)
-		}
-		return
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
-		t.Errorf("%s = %v, not one of %v", path, v, enum)
-	}
-	ok := true
-	switch s["type"] {
-	case "object":
-		m, isObj := v.(map[string]any)
-		if ok = isObj; !ok {
-			break
-		}
-		props, _ := s["properties"].(map[string]any)
-		for k, pv := range m {
-			ps, known := props[k].(map[string]any)
-			if !known {
-				if extra, isMap := s["additionalProperties"].(map[string]any); isMap {
-					checkSchema(t, schemas, extra, pv, path+"."+k)
-				} else {
-					t.Errorf("%s.%s is not a property of the spec's schema", path, k)
-				}
-				continue
-			}
-			checkSchema(t, schemas, ps, pv, path+"."+k)
-		}
-		req, _ := s["required"].([]any)
-		for _, r := range req {
-			if _, has := m[r.(string)]; !has {
-				t.Errorf("%s lacks required %s", path, r)
-			}
-		}
-	case "array":
-		a, isArr := v.([]any)
-		if ok = isArr; !ok {
-			break
-		}
-		items, _ := s["items"].(map[string]any)
-		for i, x := range a {
-			checkSchema(t, schemas, items, x, fmt.Sprintf("%s[%d]", path, i))
-		}
-	case "string":
-		_, ok = v.(string)
-	case "number", "integer":
-		_, ok = v.(float64)
-	case "boolean":
-		_, ok = v.(bool)
-	}
-	if !ok {
-		t.Errorf("%s = %v (%T), want a %s", path, v, v, s["type"])
-	}
 }
 
 // calDo sends a calendars request with the namespace's own Version.

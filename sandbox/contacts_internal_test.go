@@ -67,7 +67,7 @@ func TestEmitEventPayload(t *testing.T) {
 	}
 	e := tx.events[0]
 	want := `{"customFields":[{"id":"f","value":12345678901234568}],"dateAdded":null,"dateUpdated":null,"dnd":false,"firstName":"<b>&` + "\u2028x\u2029" +
-		`","id":"c1","lastActivity":null,"locationId":"l1","tags":[],"timestamp":"2026-01-02T03:04:05.006Z","type":"ContactCreate","webhookId":"` + e.ID + `"}`
+		`","id":"c1","locationId":"l1","tags":[],"timestamp":"2026-01-02T03:04:05.006Z","type":"ContactCreate","webhookId":"` + e.ID + `"}`
 	if string(e.Payload) != want {
 		t.Errorf("payload\n got %s\nwant %s", e.Payload, want)
 	}

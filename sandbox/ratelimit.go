@@ -1,10 +1,16 @@
 package sandbox
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RateLimitConfig sets GHL's two limits per (app or token, resource).
@@ -17,7 +23,9 @@ type RateLimitConfig struct {
 	Daily int
 }
 
-func (c RateLimitConfig) withDefaults() RateLimitConfig {
+// WithDefaults fills the zero limits with GHL's: 100 requests per 10 s and
+// 200,000 per UTC day.
+func (c RateLimitConfig) WithDefaults() RateLimitConfig {
 	if c.Burst <= 0 {
 		c.Burst = 100
 	}
@@ -29,6 +37,53 @@ func (c RateLimitConfig) withDefaults() RateLimitConfig {
 	}
 	return c
 }
+
+func (c RateLimitConfig) withDefaults() RateLimitConfig { return c.WithDefaults() }
+
+// Idle reports the limits (GHL's where zero) with nothing counted: the
+// headers of answers that belong to no bucket, and of requests let through
+// while the limiter is unavailable.
+func (c RateLimitConfig) Idle() RateStatus {
+	c = c.WithDefaults()
+	return RateStatus{
+		Allowed: true, Limit: c.Burst, Remaining: c.Burst, Interval: c.Interval,
+		DailyLimit: c.Daily, DailyRemaining: c.Daily,
+	}
+}
+
+// Limiter keeps a Server's rate-limit budgets. The in-memory RateLimiter
+// is the default and serves one process; sandbox/redislimit keeps the
+// budgets in Redis, so that any number of sandbox processes behind a load
+// balancer spend one budget per key. Implementations must give the
+// RateLimiter's semantics: per key, a fixed interval window that opens with
+// the key's first request and a UTC-day window; a refused request consumes
+// no budget; RetryAfter runs to the end of the interval window, or to
+// midnight UTC at the daily cap.
+//
+// Failure policy: the server fails open. When Take returns an error (Redis
+// down or slower than its timeout), the request is let through and
+// answered with the Idle headers (the limits, nothing used); the failure
+// is counted in ghlkit_sandbox_ratelimit_errors_total{op="take"} and
+// logged as a warning at most once per 10 s. A development sandbox must not
+// go down with its limiter. Peek and Clear errors (the admin API's
+// GET and DELETE /_ghlkit/ratelimit) are answered 500, counted under
+// op="peek" and op="clear".
+type Limiter interface {
+	// Config returns the limits, with GHL's defaults filled in. When a
+	// Limiter is given in Config.Limiter, its Config replaces
+	// Config.RateLimit, Enabled included.
+	Config() RateLimitConfig
+	// Take counts one request for key if it is within both limits and
+	// reports the outcome.
+	Take(ctx context.Context, key string) (RateStatus, error)
+	// Peek returns key's counts in its current windows without consuming
+	// budget.
+	Peek(ctx context.Context, key string) (count, dayCount int, err error)
+	// Clear forgets every key's counts.
+	Clear(ctx context.Context) error
+}
+
+var _ Limiter = (*RateLimiter)(nil)
 
 // RateLimiter counts requests per key in fixed windows: an interval window
 // that opens with the key's first request, and the UTC day.
@@ -84,11 +139,26 @@ func fnv(s string) uint32 {
 
 // Idle reports the limits with nothing counted: the headers of answers
 // that belong to no bucket (no valid token, or the limiter off).
-func (l *RateLimiter) Idle() RateStatus {
-	return RateStatus{
-		Allowed: true, Limit: l.cfg.Burst, Remaining: l.cfg.Burst, Interval: l.cfg.Interval,
-		DailyLimit: l.cfg.Daily, DailyRemaining: l.cfg.Daily,
-	}
+func (l *RateLimiter) Idle() RateStatus { return l.cfg.Idle() }
+
+// Config returns the limits, GHL's where the configuration left them zero.
+func (l *RateLimiter) Config() RateLimitConfig { return l.cfg }
+
+// Take is Allow for the Limiter interface; it never fails.
+func (l *RateLimiter) Take(_ context.Context, key string) (RateStatus, error) {
+	return l.Allow(key), nil
+}
+
+// Peek is Usage for the Limiter interface; it never fails.
+func (l *RateLimiter) Peek(_ context.Context, key string) (count, dayCount int, err error) {
+	count, dayCount = l.Usage(key)
+	return count, dayCount, nil
+}
+
+// Clear is Reset for the Limiter interface; it never fails.
+func (l *RateLimiter) Clear(context.Context) error {
+	l.Reset()
+	return nil
 }
 
 // Allow counts one request for key and reports whether it is within both
@@ -162,6 +232,76 @@ func (l *RateLimiter) Reset() {
 		l.shards[i].keys = map[string]*window{}
 		l.shards[i].mu.Unlock()
 	}
+}
+
+// limiterGuard is the server's side of a Limiter: it applies the failure
+// policy (see Limiter) and counts the failures.
+type limiterGuard struct {
+	l      Limiter
+	cfg    RateLimitConfig
+	log    *slog.Logger
+	errors *prometheus.CounterVec
+	// lastWarn is when the last failure was logged (Unix ns); failures
+	// since then are counted in quiet.
+	lastWarn atomic.Int64
+	quiet    atomic.Int64
+}
+
+// limiterWarnEvery spaces the warnings of a failing limiter.
+const limiterWarnEvery = 10 * time.Second
+
+func newLimiterGuard(l Limiter, cfg RateLimitConfig, log *slog.Logger) *limiterGuard {
+	return &limiterGuard{l: l, cfg: cfg, log: log, errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ghlkit_sandbox_ratelimit_errors_total",
+		Help: "Rate limiter failures by operation (take: a request let through unlimited).",
+	}, []string{"op"})}
+}
+
+// Idle is the status of answers that belong to no bucket.
+func (g *limiterGuard) Idle() RateStatus { return g.cfg.Idle() }
+
+// Allow takes one request from key's budget, failing open: when the
+// limiter fails, the request is allowed with the Idle status.
+func (g *limiterGuard) Allow(ctx context.Context, key string) RateStatus {
+	st, err := g.l.Take(ctx, key)
+	if err == nil {
+		return st
+	}
+	if ctx.Err() == nil { // else the client left: not the limiter's failure
+		g.errors.WithLabelValues("take").Inc()
+		g.warn(err)
+	}
+	return g.Idle()
+}
+
+// warn logs a failure, at most once per limiterWarnEvery.
+func (g *limiterGuard) warn(err error) {
+	now := time.Now().UnixNano()
+	last := g.lastWarn.Load()
+	if now-last < int64(limiterWarnEvery) || !g.lastWarn.CompareAndSwap(last, now) {
+		g.quiet.Add(1)
+		return
+	}
+	g.log.Warn("rate limiter unavailable: letting requests through unlimited (fail open)", "err", err, "alsoFailedSinceLastWarning", g.quiet.Swap(0))
+}
+
+// Usage returns key's counts.
+func (g *limiterGuard) Usage(ctx context.Context, key string) (count, dayCount int, err error) {
+	count, dayCount, err = g.l.Peek(ctx, key)
+	if err != nil {
+		g.errors.WithLabelValues("peek").Inc()
+		return 0, 0, fmt.Errorf("rate limiter: %w", err)
+	}
+	return count, dayCount, nil
+}
+
+// Reset clears every budget.
+func (g *limiterGuard) Reset(ctx context.Context) error {
+	if err := g.l.Clear(ctx); err != nil {
+		g.errors.WithLabelValues("clear").Inc()
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	return nil
 }
 
 // SetHeaders writes GHL's X-RateLimit-* headers.

@@ -1,10 +1,17 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ghlkit/ghlkit/sandbox"
 )
@@ -195,4 +202,120 @@ func TestRateLimitDisabled(t *testing.T) {
 	if u := e.do("GET", "/_ghlkit/ratelimit?key=x", "", nil).mustStatus(t, 200).JSON(t); u["enabled"] != false {
 		t.Errorf("usage %v", u)
 	}
+}
+
+// countingLimiter is a Limiter of the test's own: the memory limiter with
+// every Take counted, or failing with err.
+type countingLimiter struct {
+	*sandbox.RateLimiter
+	mu    sync.Mutex
+	takes int
+	err   error
+}
+
+func (l *countingLimiter) Take(ctx context.Context, key string) (sandbox.RateStatus, error) {
+	l.mu.Lock()
+	l.takes++
+	l.mu.Unlock()
+	if l.err != nil {
+		return sandbox.RateStatus{}, l.err
+	}
+	return l.RateLimiter.Take(ctx, key)
+}
+
+func (l *countingLimiter) Peek(ctx context.Context, key string) (int, int, error) {
+	if l.err != nil {
+		return 0, 0, l.err
+	}
+	return l.RateLimiter.Peek(ctx, key)
+}
+
+func (l *countingLimiter) Clear(ctx context.Context) error {
+	if l.err != nil {
+		return l.err
+	}
+	return l.RateLimiter.Clear(ctx)
+}
+
+// TestConfigLimiter: a Limiter in Config.Limiter replaces the built-in
+// one, and its limits replace Config.RateLimit.
+func TestConfigLimiter(t *testing.T) {
+	clock := newTestClock()
+	lim := &countingLimiter{RateLimiter: sandbox.NewRateLimiter(sandbox.RateLimitConfig{Enabled: true, Burst: 5, Interval: time.Second, Daily: 8}, clock.Now)}
+	e := newTestEnv(t, func(c *sandbox.Config) {
+		c.RateLimit = sandbox.RateLimitConfig{Burst: 1, Daily: 1} // off, and ignored
+		c.Limiter = lim
+	})
+	if e.Server.Limiter() != sandbox.Limiter(lim) {
+		t.Errorf("Server.Limiter() is not Config.Limiter")
+	}
+	for i := range 5 {
+		wantRateHeaders(t, e.do("GET", "/locations/"+e.L1, e.TokL1, nil).mustStatus(t, 200), 4-i, 7-i)
+	}
+	res := e.do("GET", "/locations/"+e.L1, e.TokL1, nil)
+	wantError(t, res, 429, sandbox.MsgRateLimited)
+	wantRateHeaders(t, res, 0, 3)
+	wantRateHeaders(t, e.do("GET", "/no/such/route", e.TokL1, nil), 5, 8)
+	lim.mu.Lock()
+	if lim.takes != 6 {
+		t.Errorf("the server took %d times from Config.Limiter, want 6", lim.takes)
+	}
+	lim.mu.Unlock()
+	if u := e.do("GET", "/_ghlkit/ratelimit?key=x", "", nil).mustStatus(t, 200).JSON(t); u["enabled"] != true || u["max"] != float64(5) {
+		t.Errorf("usage %v: the limits are the Limiter's", u)
+	}
+}
+
+// TestRateLimitFailOpen: a failing Limiter (Redis down) lets every request
+// through with the Idle headers, counts each failure, and warns once; the
+// admin API answers 500.
+func TestRateLimitFailOpen(t *testing.T) {
+	lim := &countingLimiter{RateLimiter: sandbox.NewRateLimiter(sandbox.RateLimitConfig{Enabled: true, Burst: 5, Interval: time.Second, Daily: 8}, nil),
+		err: errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")}
+	reg := prometheus.NewRegistry()
+	logs := &lockedLog{}
+	e := newTestEnv(t, func(c *sandbox.Config) {
+		c.Limiter, c.Registry, c.Logger = lim, reg, slog.New(slog.NewTextHandler(logs, nil))
+	})
+	for range 7 {
+		wantRateHeaders(t, e.do("GET", "/locations/"+e.L1, e.TokL1, nil).mustStatus(t, 200), 5, 8)
+	}
+	wantError(t, e.do("GET", "/_ghlkit/ratelimit?key=x", "", nil), 500, "Internal Server Error")
+	wantError(t, e.do("DELETE", "/_ghlkit/ratelimit", "", nil), 500, "Internal Server Error")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "ghlkit_sandbox_ratelimit_errors_total" {
+			for _, m := range mf.GetMetric() {
+				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if got["take"] != 7 || got["peek"] != 1 || got["clear"] != 1 {
+		t.Errorf("ghlkit_sandbox_ratelimit_errors_total %v, want take 7, peek 1, clear 1", got)
+	}
+	if n := strings.Count(logs.String(), "fail open"); n != 1 || !strings.Contains(logs.String(), "connection refused") {
+		t.Errorf("%d fail-open warnings, want 1 naming the error:\n%s", n, logs.String())
+	}
+}
+
+// lockedLog is a log sink that handlers and the test may share.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

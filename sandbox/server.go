@@ -39,6 +39,11 @@ type Config struct {
 	Logger *slog.Logger
 	// RateLimit configures the per (app or token, location/company) limits.
 	RateLimit RateLimitConfig
+	// Limiter keeps the rate-limit budgets; when nil, an in-memory
+	// RateLimiter built from RateLimit and Now. When set (for instance a
+	// sandbox/redislimit.Limiter shared by several processes), its Config
+	// replaces RateLimit and it keeps its own clock.
+	Limiter Limiter
 	// TokenTTL is the lifetime of OAuth access tokens (default 24h; GHL's
 	// expires_in is 86399 s).
 	TokenTTL time.Duration
@@ -63,7 +68,7 @@ type Server struct {
 	log     *slog.Logger
 	cfg     Config
 	router  *router
-	limiter *RateLimiter
+	limiter *limiterGuard
 	tokens  *tokenCache
 	now     func() time.Time
 	reg     *prometheus.Registry
@@ -197,6 +202,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Limiter != nil {
+		cfg.RateLimit = cfg.Limiter.Config()
+	}
 	cfg.RateLimit = cfg.RateLimit.withDefaults()
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -211,7 +219,11 @@ func NewServer(cfg Config) (*Server, error) {
 		mux:      http.NewServeMux(),
 		handlers: map[string]apiHandler{},
 	}
-	s.limiter = NewRateLimiter(cfg.RateLimit, cfg.Now)
+	limiter := cfg.Limiter
+	if limiter == nil {
+		limiter = NewRateLimiter(cfg.RateLimit, cfg.Now)
+	}
+	s.limiter = newLimiterGuard(limiter, cfg.RateLimit, cfg.Logger)
 	s.tokens = newTokenCache(5 * time.Second)
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ghlkit_sandbox_requests_total",
@@ -222,7 +234,7 @@ func NewServer(cfg Config) (*Server, error) {
 		Help:    "API request latency by operation.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	}, []string{"operation"})
-	for _, c := range []prometheus.Collector{s.requests, s.latency} {
+	for _, c := range []prometheus.Collector{s.requests, s.latency, s.limiter.errors} {
 		if err := s.reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -259,8 +271,9 @@ func (s *Server) Implemented(namespace, operationID string) bool {
 // Store returns the server's store.
 func (s *Server) Store() Store { return s.store }
 
-// Limiter returns the server's rate limiter.
-func (s *Server) Limiter() *RateLimiter { return s.limiter }
+// Limiter returns the server's rate limiter: Config.Limiter, or the
+// in-memory *RateLimiter.
+func (s *Server) Limiter() Limiter { return s.limiter.l }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	err := s.store.Read(r.Context(), func(tx Tx) error {
@@ -390,7 +403,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
 	if rt.op.Secured {
 		r.Auth, authErr = s.authenticate(r.Context(), r.Header.Get("Authorization"))
 		if r.Auth != nil && s.cfg.RateLimit.Enabled {
-			st := s.limiter.Allow(r.Auth.RateKey())
+			st := s.limiter.Allow(r.Context(), r.Auth.RateKey())
 			st.SetHeaders(w.Header())
 			if !st.Allowed {
 				w.Header().Set("Retry-After", strconv.Itoa(int((st.RetryAfter+time.Second-1)/time.Second)))

@@ -175,7 +175,7 @@ type Contact struct {
 	DateOfBirth        string                `json:"dateOfBirth,omitempty"` // YYYY-MM-DD
 	DateAdded          Time                  `json:"dateAdded"`
 	DateUpdated        Time                  `json:"dateUpdated"`
-	LastActivity       Time                  `json:"lastActivity,omitempty"`
+	LastActivity       Time                  `json:"lastActivity,omitzero"`
 	CustomFields       []CustomFieldValue    `json:"customFields"`
 	BusinessID         string                `json:"businessId,omitempty"`
 	Followers          []string              `json:"followers,omitempty"`

@@ -8,14 +8,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/ghlkit/ghlkit/internal/gctune"
 	"github.com/ghlkit/ghlkit/sandbox"
+	"github.com/ghlkit/ghlkit/sandbox/redislimit"
 )
 
 // shutdownTimeout caps how long in-flight requests may run after a signal.
@@ -38,6 +41,11 @@ type serveOptions struct {
 	adminTok  string
 	json      bool
 	log       *logOptions
+
+	// rateLimitRedis is --rate-limit-redis; redis its parsed options (nil:
+	// the budgets stay in memory).
+	rateLimitRedis string
+	redis          *redis.Options
 }
 
 // addServeFlags registers the server flags with the mode's defaults.
@@ -56,13 +64,14 @@ func addServeFlags(cmd *cobra.Command, o *serveOptions, defaultSeed string) {
 	fs.IntVar(&o.burst, "rate-limit-burst", 100, "requests allowed per interval, per token or app and location")
 	fs.DurationVar(&o.interval, "rate-limit-interval", 10*time.Second, "burst interval")
 	fs.IntVar(&o.daily, "rate-limit-daily", 200_000, "requests allowed per UTC day, per token or app and location")
+	fs.StringVar(&o.rateLimitRedis, "rate-limit-redis", "", "share the rate-limit budgets of sandbox processes through this Redis: redis://[user:password@]host:port/db, or rediss:// for TLS (default: in memory, per process; prefer the env var GHLKIT_RATE_LIMIT_REDIS for a password)")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of OAuth access tokens")
 	fs.StringVar(&o.baseURL, "base-url", "", "externally visible URL of the server (default: http:// and the bound address)")
 	fs.StringVar(&o.adminTok, "admin-token", "", "require this bearer token on the admin API under /_ghlkit/ (prefer the env var GHLKIT_ADMIN_TOKEN: flags show in ps)")
 	fs.BoolVar(&o.json, "json", false, "print the start-up details as one JSON line on stdout instead of the banner")
 	o.log = addLogFlags(fs, "text")
 	configurable(fs, "listen", "seed", "rate-limit", "webhooks", "webhook-rsa", "rate-limit-burst", "rate-limit-interval", "rate-limit-daily",
-		"token-ttl", "base-url", "admin-token", "json")
+		"rate-limit-redis", "token-ttl", "base-url", "admin-token", "json")
 }
 
 func newSandboxCmd(c *cli) *cobra.Command {
@@ -106,7 +115,57 @@ func (o *serveOptions) validate() (dbTarget, error) {
 	if o.baseURL != "" && !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
 		return db, usageErrorf("--base-url must start with http:// or https://, got %q", o.baseURL)
 	}
+	if o.redis, err = parseRedisURL(o.rateLimitRedis); err != nil {
+		return db, &usageError{err}
+	}
 	return db, nil
+}
+
+// redisOpenTimeout bounds connecting to --rate-limit-redis at start.
+const redisOpenTimeout = 10 * time.Second
+
+// parseRedisURL reads --rate-limit-redis: nil options when empty.
+func parseRedisURL(v string) (*redis.Options, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	opt, err := redis.ParseURL(v)
+	if err != nil {
+		var ue *url.Error // its text repeats the URL, password included
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("--rate-limit-redis: invalid Redis URL: %v (want redis://[user:password@]host:port/db or rediss://…)", err)
+	}
+	return opt, nil
+}
+
+// redactRedisURL is a --rate-limit-redis value for messages, without its
+// password.
+func redactRedisURL(v string) string {
+	if u, err := url.Parse(strings.TrimSpace(v)); err == nil {
+		return u.Redacted()
+	}
+	return "redis://…"
+}
+
+// openRateLimiter connects to --rate-limit-redis and returns its limiter
+// and a function closing the connection, or nil when the budgets stay in
+// memory.
+func (o *serveOptions) openRateLimiter(ctx context.Context, cfg sandbox.RateLimitConfig) (sandbox.Limiter, func(), error) {
+	if o.redis == nil {
+		return nil, func() {}, nil
+	}
+	rdb := redis.NewClient(o.redis)
+	lim := redislimit.New(rdb, cfg, redislimit.Options{})
+	cctx, cancel := context.WithTimeout(ctx, redisOpenTimeout)
+	defer cancel()
+	if err := lim.Check(cctx); err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("cannot reach Redis at %s (--rate-limit-redis): %w", redactRedisURL(o.rateLimitRedis), err)
+	}
+	return lim, func() { _ = rdb.Close() }, nil
 }
 
 // checkListen accepts host:port with a numeric port (host may be empty).
@@ -183,10 +242,17 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 		}
 	}
 
+	rateLimit := sandbox.RateLimitConfig{Enabled: o.rateLimit.value == "on", Burst: o.burst, Interval: o.interval, Daily: o.daily}
+	limiter, closeLimiter, err := o.openRateLimiter(ctx, rateLimit)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 	srv, err := sandbox.NewServer(sandbox.Config{
 		Store:      st,
 		Logger:     log,
-		RateLimit:  sandbox.RateLimitConfig{Enabled: o.rateLimit.value == "on", Burst: o.burst, Interval: o.interval, Daily: o.daily},
+		RateLimit:  rateLimit,
+		Limiter:    limiter,
 		TokenTTL:   o.tokenTTL,
 		BaseURL:    baseURL,
 		AdminToken: o.adminTok,
@@ -236,7 +302,7 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 		printBanner(c.stdout, o.mode, info, seed, db)
 	}
 	log.Info("sandbox listening", "baseUrl", baseURL, "addr", addr.String(), "db", db.String(),
-		"rateLimit", o.rateLimit.value, "startup", time.Since(started).Round(time.Millisecond).String())
+		"rateLimit", o.rateLimit.value, "rateLimitStore", o.rateLimitStore(), "startup", time.Since(started).Round(time.Millisecond).String())
 
 	select {
 	case err := <-serveErr:
@@ -258,6 +324,14 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 	}
 	log.Info("stopped serving")
 	return nil
+}
+
+// rateLimitStore names where the budgets are kept, for the start-up log.
+func (o *serveOptions) rateLimitStore() string {
+	if o.redis == nil {
+		return "memory"
+	}
+	return redactRedisURL(o.rateLimitRedis)
 }
 
 // reachableAddr is the bound address as a client on this machine dials it:
