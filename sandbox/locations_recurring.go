@@ -779,7 +779,7 @@ func (s *Server) uploadCustomFieldFiles(w http.ResponseWriter, r *Request) error
 			}
 		}
 		for _, f := range form.files {
-			f.ID, f.LocationID, f.ObjectID, f.DateAdded = NewID(), locID, form.id, now
+			f.ID, f.LocationID, f.ObjectID, f.DateAdded = NewSecretID(), locID, form.id, now
 			f.URL = s.cfg.BaseURL + "/_ghlkit/files/" + f.ID + "/" + url.PathEscape(urlFileName(f.OriginalName))
 			rec := Record{Kind: KindCustomFieldFile, ID: f.ID, LocationID: locID, CompanyID: loc.CompanyID, ParentID: form.id, CreatedAt: now.Time, UpdatedAt: now.Time}
 			if err := PutRecordOf(ctx, tx, rec, f); err != nil {
