@@ -40,7 +40,7 @@ type Token struct {
 	Scopes     []string `json:"scopes"`
 	Hash       string   `json:"hash"`
 	CreatedAt  Time     `json:"createdAt"`
-	ExpiresAt  Time     `json:"expiresAt,omitempty"` // zero: never (PITs)
+	ExpiresAt  Time     `json:"expiresAt,omitzero"` // zero: never (PITs), omitted
 	Revoked    bool     `json:"revoked,omitempty"`
 	// Used marks a refresh token that was exchanged; reuse is invalid_grant.
 	Used bool `json:"used,omitempty"`

@@ -1,14 +1,11 @@
 package sandbox_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -16,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghlkit/sandbox"
-	"github.com/ghlkit/ghlkit/sandbox/sqlite"
 )
 
 func TestParseContactSearch(t *testing.T) {
@@ -409,54 +405,16 @@ func FuzzParseContactSearch(f *testing.F) {
 	})
 }
 
-// contactFuzzServer is a sandbox on SQLite with one location, custom
-// fields of several types and a token, served in-process.
-type contactFuzzServer struct {
-	srv      *sandbox.Server
-	loc, tok string
-}
-
-func newContactFuzzServer(f *testing.F) *contactFuzzServer {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	srv, err := sandbox.NewServer(sandbox.Config{Store: st})
-	if err != nil {
-		f.Fatal(err)
-	}
-	fs := &contactFuzzServer{srv: srv, loc: sandbox.NewID()}
-	company := sandbox.NewID()
-	err = st.Write(ctx, func(tx sandbox.Tx) error {
-		if err := sandbox.PutRecordOf(ctx, tx, sandbox.Record{Kind: sandbox.KindLocation, ID: fs.loc, LocationID: fs.loc, CompanyID: company}, &sandbox.Location{ID: fs.loc, CompanyID: company, Name: "Fuzz"}); err != nil {
-			return err
-		}
+// newContactFuzzServer is a fuzzServer with contact custom fields of
+// several types.
+func newContactFuzzServer(f *testing.F) *fuzzServer {
+	return newFuzzServer(f, func(loc string) []*sandbox.CustomField {
+		var defs []*sandbox.CustomField
 		for i, typ := range []string{"TEXT", "NUMERICAL", "SINGLE_OPTIONS", "MULTIPLE_OPTIONS", "DATE", "EMAIL", "FILE_UPLOAD"} {
-			key := fmt.Sprintf("contact.f%d", i)
-			def := &sandbox.CustomField{ID: fmt.Sprintf("field%015d", i), Name: typ, FieldKey: key, DataType: typ, Model: "contact", LocationID: fs.loc, PicklistOptions: []string{"A", "B"}}
-			if err := sandbox.PutRecordOf(ctx, tx, sandbox.Record{Kind: sandbox.KindCustomField, ID: def.ID, LocationID: fs.loc, Key: key}, def); err != nil {
-				return err
-			}
+			defs = append(defs, &sandbox.CustomField{ID: fmt.Sprintf("field%015d", i), Name: typ, FieldKey: fmt.Sprintf("contact.f%d", i), DataType: typ, Model: "contact", LocationID: loc, PicklistOptions: []string{"A", "B"}})
 		}
-		fs.tok, err = sandbox.IssueToken(ctx, tx, &sandbox.Token{Type: sandbox.TokenPIT, UserType: sandbox.UserTypeLocation, CompanyID: company, LocationID: fs.loc, Scopes: sandbox.AllScopes()}, time.Now())
-		return err
+		return defs
 	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	return fs
-}
-
-func (fs *contactFuzzServer) post(path string, body []byte) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+fs.tok)
-	req.Header.Set("Version", "2021-07-28")
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	fs.srv.ServeHTTP(rec, req)
-	return rec
 }
 
 // FuzzCreateContactBody sends arbitrary bodies to POST /contacts/ (as they
@@ -493,7 +451,7 @@ func FuzzCreateContactBody(f *testing.F) {
 				}
 			}
 		}
-		check(fs.post("/contacts/", body))
+		check(fs.send(http.MethodPost, "/contacts/", "application/json", body))
 		var obj map[string]any
 		if json.Unmarshal(body, &obj) == nil && obj != nil {
 			obj["locationId"] = fs.loc
@@ -501,7 +459,7 @@ func FuzzCreateContactBody(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			check(fs.post("/contacts/", withLoc))
+			check(fs.send(http.MethodPost, "/contacts/", "application/json", withLoc))
 		}
 	})
 }

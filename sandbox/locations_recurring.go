@@ -113,19 +113,44 @@ type recurringTaskBody struct {
 	IgnoreTaskCreation *bool           `json:"ignoreTaskCreation"`
 }
 
-// parsedRecurringTask is a validated body: nil fields were absent.
+// parsedRecurringTask is a validated body: nil fields were absent, and
+// contactIDs and owners are nil unless given.
 type parsedRecurringTask struct {
 	title, description *string
 	contactIDs, owners []string
 	hasContacts        bool
 	hasOwners          bool
 	rrule              *RRuleOptions
+	ignoreTaskCreation bool
+}
+
+// decodeRecurringTask decodes and validates the body of a create or, with
+// creating false, an update.
+func decodeRecurringTask(r *Request, creating bool) (*parsedRecurringTask, error) {
+	var body recurringTaskBody
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	return body.parse(creating)
+}
+
+// checkReferences loads the task's location and checks the contacts and
+// owners given (checkTaskReferences).
+func (in *parsedRecurringTask) checkReferences(ctx context.Context, tx Tx, locID string) (*Location, error) {
+	loc, _, err := loadLocation(ctx, tx, locID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTaskReferences(ctx, tx, loc, in.contactIDs, in.owners); err != nil {
+		return nil, err
+	}
+	return loc, nil
 }
 
 // parse validates the body; creating requires title and rruleOptions.
 func (b *recurringTaskBody) parse(creating bool) (*parsedRecurringTask, error) {
 	var msgs []string
-	out := &parsedRecurringTask{description: b.Description}
+	out := &parsedRecurringTask{description: b.Description, ignoreTaskCreation: b.IgnoreTaskCreation != nil && *b.IgnoreTaskCreation}
 	if b.Title != nil {
 		t := strings.TrimSpace(*b.Title)
 		if t == "" {
@@ -421,11 +446,7 @@ func checkTaskReferences(ctx context.Context, tx Tx, loc *Location, contactIDs, 
 // overdue is created only with createTaskIfOverDue. Later occurrences are
 // not generated: the sandbox has no scheduler.
 func (s *Server) createRecurringTask(w http.ResponseWriter, r *Request) error {
-	var body recurringTaskBody
-	if err := r.Decode(&body); err != nil {
-		return err
-	}
-	in, err := body.parse(true)
+	in, err := decodeRecurringTask(r, true)
 	if err != nil {
 		return err
 	}
@@ -441,14 +462,11 @@ func (s *Server) createRecurringTask(w http.ResponseWriter, r *Request) error {
 	}
 	doc.syncFirsts()
 	err = s.write(ctx, func(tx Tx) error {
-		loc, _, err := loadLocation(ctx, tx, locID)
+		loc, err := in.checkReferences(ctx, tx, locID)
 		if err != nil {
 			return err
 		}
-		if err := checkTaskReferences(ctx, tx, loc, in.contactIDs, in.owners); err != nil {
-			return err
-		}
-		if body.IgnoreTaskCreation == nil || !*body.IgnoreTaskCreation {
+		if !in.ignoreTaskCreation {
 			if err := s.createFirstOccurrence(ctx, tx, loc, doc, now); err != nil {
 				return err
 			}
@@ -523,11 +541,7 @@ func (s *Server) getRecurringTask(w http.ResponseWriter, r *Request) error {
 // is a whole rule and replaces the old one. Tasks already created stay as
 // they are, and an update creates none.
 func (s *Server) updateRecurringTask(w http.ResponseWriter, r *Request) error {
-	var body recurringTaskBody
-	if err := r.Decode(&body); err != nil {
-		return err
-	}
-	in, err := body.parse(false)
+	in, err := decodeRecurringTask(r, false)
 	if err != nil {
 		return err
 	}
@@ -540,18 +554,7 @@ func (s *Server) updateRecurringTask(w http.ResponseWriter, r *Request) error {
 		if err != nil {
 			return err
 		}
-		loc, _, err := loadLocation(ctx, tx, rec.LocationID)
-		if err != nil {
-			return err
-		}
-		var contacts, owners []string
-		if in.hasContacts {
-			contacts = in.contactIDs
-		}
-		if in.hasOwners {
-			owners = in.owners
-		}
-		if err := checkTaskReferences(ctx, tx, loc, contacts, owners); err != nil {
+		if _, err := in.checkReferences(ctx, tx, rec.LocationID); err != nil {
 			return err
 		}
 		if in.title != nil {

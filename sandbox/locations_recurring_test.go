@@ -2,7 +2,6 @@ package sandbox_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -10,13 +9,11 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ghlkit/ghlkit/sandbox"
-	"github.com/ghlkit/ghlkit/sandbox/sqlite"
 )
 
 // rrule is a valid CustomRRulesOptions with the fields overridden.
@@ -499,40 +496,17 @@ func TestUploadedFilesArePublic(t *testing.T) {
 
 // ---- fuzzing ----
 
-// fuzzServer is a sandbox with one location, a contact, a FILE_UPLOAD field
-// and a location token.
+// rtFuzzServer is a fuzzServer with a FILE_UPLOAD field and one recurring
+// task.
 type rtFuzzServer struct {
-	srv            *sandbox.Server
-	loc, tok, task string
+	*fuzzServer
+	task string
 }
 
 func newRTFuzzServer(f *testing.F) *rtFuzzServer {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	srv, err := sandbox.NewServer(sandbox.Config{Store: st})
-	if err != nil {
-		f.Fatal(err)
-	}
-	fs := &rtFuzzServer{srv: srv, loc: sandbox.NewID()}
-	company := sandbox.NewID()
-	err = st.Write(ctx, func(tx sandbox.Tx) error {
-		if err := sandbox.PutRecordOf(ctx, tx, sandbox.Record{Kind: sandbox.KindLocation, ID: fs.loc, LocationID: fs.loc, CompanyID: company}, &sandbox.Location{ID: fs.loc, CompanyID: company, Name: "Fuzz"}); err != nil {
-			return err
-		}
-		def := &sandbox.CustomField{ID: "field000000000000001", Name: "F", FieldKey: "contact.f", DataType: "FILE_UPLOAD", Model: "contact", LocationID: fs.loc, AcceptedFormats: ".pdf", MaxFileLimit: 1}
-		if err := sandbox.PutRecordOf(ctx, tx, sandbox.Record{Kind: sandbox.KindCustomField, ID: def.ID, LocationID: fs.loc, Key: def.FieldKey}, def); err != nil {
-			return err
-		}
-		fs.tok, err = sandbox.IssueToken(ctx, tx, &sandbox.Token{Type: sandbox.TokenPIT, UserType: sandbox.UserTypeLocation, CompanyID: company, LocationID: fs.loc, Scopes: sandbox.AllScopes()}, time.Now())
-		return err
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
+	fs := &rtFuzzServer{fuzzServer: newFuzzServer(f, func(loc string) []*sandbox.CustomField {
+		return []*sandbox.CustomField{{ID: "field000000000000001", Name: "F", FieldKey: "contact.f", DataType: "FILE_UPLOAD", Model: "contact", LocationID: loc, AcceptedFormats: ".pdf", MaxFileLimit: 1}}
+	})}
 	rec := fs.send("POST", "/locations/"+fs.loc+"/recurring-tasks", "application/json", []byte(`{"title":"T","rruleOptions":{"intervalType":"daily","interval":1,"startDate":"2030-01-01","dueAfterSeconds":0}}`))
 	var m struct {
 		RecurringTask struct{ ID string } `json:"recurringTask"`
@@ -542,16 +516,6 @@ func newRTFuzzServer(f *testing.F) *rtFuzzServer {
 	}
 	fs.task = m.RecurringTask.ID
 	return fs
-}
-
-func (fs *rtFuzzServer) send(method, path, contentType string, body []byte) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+fs.tok)
-	req.Header.Set("Version", "2021-07-28")
-	req.Header.Set("Content-Type", contentType)
-	rec := httptest.NewRecorder()
-	fs.srv.ServeHTTP(rec, req)
-	return rec
 }
 
 // checkFuzzAnswer fails on a 5xx, a body that is not a JSON object, or an

@@ -136,7 +136,7 @@ type User struct {
 	Scopes      []string        `json:"scopes,omitempty"`
 	Roles       UserRoles       `json:"roles"`
 	Deleted     bool            `json:"deleted"`
-	DateAdded   Time            `json:"dateAdded,omitempty"`
+	DateAdded   Time            `json:"dateAdded,omitzero"` // not in GHL's UserSchema: omitted when unknown
 }
 
 // UserRoles is a user's role and location access.

@@ -237,6 +237,39 @@ func TestConfigFileSetsEverything(t *testing.T) {
 	}
 }
 
+// exitCase is a command that fails: its exit code and a part of its stderr.
+type exitCase struct {
+	name    string
+	env     map[string]string
+	args    []string
+	want    int
+	message string
+}
+
+// runExitCases runs each case as a subtest with its environment set: the
+// exit code must be want, stderr must mention message and must never show
+// the password s3cret that cases put in URLs.
+func runExitCases(t *testing.T, tests []exitCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := runCmd(t, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.want, stderr)
+			}
+			if !strings.Contains(stderr, tt.message) {
+				t.Errorf("stderr does not mention %q:\n%s", tt.message, stderr)
+			}
+			if strings.Contains(stderr, "s3cret") {
+				t.Errorf("stderr shows the password:\n%s", stderr)
+			}
+		})
+	}
+}
+
 func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "e.db")
@@ -250,13 +283,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	defer busy.Close()
 
-	tests := []struct {
-		name    string
-		env     map[string]string
-		args    []string
-		want    int
-		message string
-	}{
+	runExitCases(t, []exitCase{
 		{"unknown command", nil, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"unknown command suggestion", nil, []string{"sandbx"}, 2, "did you mean sandbox"},
 		{"unknown subcommand", nil, []string{"token", "frob"}, 2, `unknown command "frob" for "ghlkit token"`},
@@ -290,24 +317,7 @@ func TestExitCodes(t *testing.T) {
 		{"port in use", nil, []string{"sandbox", "--db", db, "--listen", busy.Addr().String()}, 1, "cannot listen on " + busy.Addr().String()},
 		{"unknown location", nil, []string{"token", "create", "--location", "nope", "--db", db}, 1, "location nope does not exist"},
 		{"unknown company", nil, []string{"token", "create", "--company", "nope", "--db", db}, 1, "company nope does not exist"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			code, _, stderr := runCmd(t, tt.args...)
-			if code != tt.want {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.want, stderr)
-			}
-			if !strings.Contains(stderr, tt.message) {
-				t.Errorf("stderr does not mention %q:\n%s", tt.message, stderr)
-			}
-			if strings.Contains(stderr, "s3cret") {
-				t.Errorf("stderr shows the database password:\n%s", stderr)
-			}
-		})
-	}
+	})
 }
 
 func TestHelpAndVersion(t *testing.T) {

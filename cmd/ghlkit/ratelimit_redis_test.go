@@ -20,13 +20,7 @@ func TestRateLimitRedisErrors(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "r.db")
 	badYAML := writeFile(t, filepath.Join(dir, "redis.yaml"), "rate-limit-redis: memcached://127.0.0.1:11211\n")
-	tests := []struct {
-		name    string
-		env     map[string]string
-		args    []string
-		want    int
-		message string
-	}{
+	runExitCases(t, []exitCase{
 		{"bad scheme", nil, []string{"sandbox", "--db", db, "--rate-limit-redis", "http://127.0.0.1:6379"}, 2, "--rate-limit-redis: invalid Redis URL"},
 		{"bad database", nil, []string{"dev", "--db", db, "--rate-limit-redis", "redis://127.0.0.1:6379/zero"}, 2, "--rate-limit-redis: invalid Redis URL"},
 		{"bad port, password hidden", nil, []string{"sandbox", "--db", db, "--rate-limit-redis", "redis://:s3cret@127.0.0.1:port/0"}, 2, "--rate-limit-redis: invalid Redis URL"},
@@ -34,24 +28,7 @@ func TestRateLimitRedisErrors(t *testing.T) {
 		{"bad config file", nil, []string{"sandbox", "--db", db, "--config", badYAML}, 2, "invalid Redis URL"},
 		{"unreachable", nil, []string{"sandbox", "--db", db, "--listen", "127.0.0.1:0", "--rate-limit-redis", "redis://:s3cret@127.0.0.1:1/0"}, 1,
 			"cannot reach Redis at redis://:xxxxx@127.0.0.1:1/0 (--rate-limit-redis)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			code, _, stderr := runCmd(t, tt.args...)
-			if code != tt.want {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.want, stderr)
-			}
-			if !strings.Contains(stderr, tt.message) {
-				t.Errorf("stderr does not mention %q:\n%s", tt.message, stderr)
-			}
-			if strings.Contains(stderr, "s3cret") {
-				t.Errorf("stderr shows the Redis password:\n%s", stderr)
-			}
-		})
-	}
+	})
 }
 
 // TestRateLimitRedisShared runs two `ghlkit sandbox` servers on one
