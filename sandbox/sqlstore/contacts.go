@@ -302,6 +302,7 @@ func (t *tx) DeleteContact(ctx context.Context, id string) error {
 	} else if n == 0 {
 		return sandbox.Errorf(sandbox.ENOTFOUND, "contact %s not found", id)
 	}
+	t.forgetRecords()
 	for _, k := range contactChildKinds {
 		if _, err := t.exec(ctx, `DELETE FROM records WHERE kind = ? AND parent_id = ?`, string(k), id); err != nil {
 			return fmt.Errorf("sqlstore: delete contact %s: %w", k, err)

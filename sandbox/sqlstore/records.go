@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -13,8 +14,35 @@ import (
 
 const recordColumns = `kind, id, location_id, company_id, parent_id, key, created_at, updated_at, data`
 
-// GetRecord implements sandbox.Tx.
+// GetRecord implements sandbox.Tx. A write transaction remembers the
+// records it has read (see tx.records).
 func (t *tx) GetRecord(ctx context.Context, kind sandbox.Kind, id string) (*sandbox.Record, error) {
+	key := string(kind) + "\x00" + clean(id)
+	if r, ok := t.records[key]; ok {
+		return copyRecord(r), nil
+	}
+	r, err := t.getRecord(ctx, kind, id)
+	if err == nil && t.write {
+		if t.records == nil {
+			t.records = map[string]*sandbox.Record{}
+		}
+		t.records[key] = copyRecord(r)
+	}
+	return r, err
+}
+
+func copyRecord(r *sandbox.Record) *sandbox.Record {
+	cp := *r
+	cp.Data = bytes.Clone(r.Data)
+	return &cp
+}
+
+// forgetRecords empties the write transaction's record cache: every
+// statement that changes the records table, and every rollback to a
+// savepoint, calls it.
+func (t *tx) forgetRecords() { clear(t.records) }
+
+func (t *tx) getRecord(ctx context.Context, kind sandbox.Kind, id string) (*sandbox.Record, error) {
 	rows, err := t.query(ctx, `SELECT `+recordColumns+` FROM records WHERE kind = ? AND id = ?`, string(kind), clean(id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get record: %w", err)
@@ -39,6 +67,7 @@ func (t *tx) PutRecord(ctx context.Context, r *sandbox.Record) error {
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
+	t.forgetRecords()
 	if r.Kind == "" || r.ID == "" {
 		return sandbox.Errorf(sandbox.EINVALID, "record kind and id are required")
 	}
@@ -70,6 +99,7 @@ func (t *tx) DeleteRecord(ctx context.Context, kind sandbox.Kind, id string) err
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
+	t.forgetRecords()
 	res, err := t.exec(ctx, `DELETE FROM records WHERE kind = ? AND id = ?`, string(kind), clean(id))
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete record: %w", err)

@@ -327,6 +327,8 @@ func (s *Store) runBatch(batch []*writeReq) {
 		ok := r.err == nil && !r.panicked
 		if ok {
 			committed++
+		} else {
+			t.forgetRecords()
 		}
 		if !savepoints {
 			if !ok {
@@ -435,6 +437,14 @@ type tx struct {
 	q        querier // the transaction, or the read pool in ReadLoose
 	numbered bool    // rebind ? to $n
 	write    bool
+
+	// records caches, in a write transaction, the records GetRecord has
+	// read, by kind and id: the group-committed writers of a batch share
+	// one transaction, and each contact write reads its location. Writers
+	// are serialised (no other can change a record meanwhile), every
+	// change to the records table through this tx empties the cache, and so
+	// does the rollback of a writer's savepoint.
+	records map[string]*sandbox.Record
 }
 
 // querier is what tx runs statements on: a *sql.Tx or a *sql.DB.

@@ -46,6 +46,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, newStore(t)) })
 	t.Run("TagTotals", func(t *testing.T) { testTagTotals(t, newStore(t)) })
 	t.Run("ConcurrentFailures", func(t *testing.T) { testConcurrentFailures(t, newStore(t)) })
+	t.Run("WriteReads", func(t *testing.T) { testWriteReads(t, newStore(t)) })
 }
 
 // ExerciseReopen tests what outlives a store and what two stores on one
