@@ -37,10 +37,13 @@ func copyRecord(r *sandbox.Record) *sandbox.Record {
 	return &cp
 }
 
-// forgetRecords empties the write transaction's record cache: every
-// statement that changes the records table, and every rollback to a
+// forgetRecords empties the write transaction's record and count caches:
+// every statement that changes the records table, and every rollback to a
 // savepoint, calls it.
-func (t *tx) forgetRecords() { clear(t.records) }
+func (t *tx) forgetRecords() {
+	clear(t.records)
+	clear(t.counts)
+}
 
 func (t *tx) getRecord(ctx context.Context, kind sandbox.Kind, id string) (*sandbox.Record, error) {
 	rows, err := t.query(ctx, `SELECT `+recordColumns+` FROM records WHERE kind = ? AND id = ?`, string(kind), clean(id))
@@ -144,11 +147,22 @@ func (t *tx) ListRecords(ctx context.Context, q sandbox.RecordQuery) ([]*sandbox
 }
 
 // CountRecords implements sandbox.Tx.
+// A write transaction remembers its counts as it does its records (a
+// contact write checks that each of its tags exists in the location).
 func (t *tx) CountRecords(ctx context.Context, q sandbox.RecordQuery) (int, error) {
+	if n, ok := t.counts[q]; ok {
+		return n, nil
+	}
 	where, args := recordWhere(q)
 	var n int
 	if err := t.get(ctx, `SELECT COUNT(*) FROM records WHERE `+where, args, &n); err != nil {
 		return 0, fmt.Errorf("sqlstore: count records: %w", err)
+	}
+	if t.write {
+		if t.counts == nil {
+			t.counts = map[sandbox.RecordQuery]int{}
+		}
+		t.counts[q] = n
 	}
 	return n, nil
 }

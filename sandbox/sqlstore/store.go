@@ -439,12 +439,14 @@ type tx struct {
 	write    bool
 
 	// records caches, in a write transaction, the records GetRecord has
-	// read, by kind and id: the group-committed writers of a batch share
+	// read, by kind and id (ListRecords reads afresh): the group-committed writers of a batch share
 	// one transaction, and each contact write reads its location. Writers
 	// are serialised (no other can change a record meanwhile), every
 	// change to the records table through this tx empties the cache, and so
 	// does the rollback of a writer's savepoint.
 	records map[string]*sandbox.Record
+	// counts caches CountRecords the same way.
+	counts map[sandbox.RecordQuery]int
 }
 
 // querier is what tx runs statements on: a *sql.Tx or a *sql.DB.

@@ -52,6 +52,29 @@ func testWriteReads(t *testing.T, s sandbox.Store) {
 		if got, _ := tx.GetRecord(ctx, sandbox.KindTag, "t1"); string(got.Data) != `{"n":1}` || got.LocationID != loc {
 			t.Errorf("second read after changing the first's result: %s in %s", got.Data, got.LocationID)
 		}
+		tags := sandbox.RecordQuery{Kind: sandbox.KindTag, LocationID: loc}
+		count := func(q sandbox.RecordQuery) int {
+			n, err := tx.CountRecords(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(tags); n != 1 {
+			t.Errorf("tags = %d, want 1", n)
+		}
+		if err := tx.PutRecord(ctx, rec(sandbox.KindTag, "t2", "", 1)); err != nil {
+			return err
+		}
+		if n := count(tags); n != 2 {
+			t.Errorf("tags after a put = %d, want 2", n)
+		}
+		if err := tx.DeleteRecord(ctx, sandbox.KindTag, "t2"); err != nil {
+			return err
+		}
+		if n := count(tags); n != 1 {
+			t.Errorf("tags after a delete = %d, want 1", n)
+		}
 		if err := tx.PutRecord(ctx, rec(sandbox.KindTag, "t1", "", 2)); err != nil {
 			return err
 		}
@@ -69,11 +92,18 @@ func testWriteReads(t *testing.T, s sandbox.Store) {
 		if got := get(tx, sandbox.KindNote, "note1"); got != `{"n":1}` {
 			t.Errorf("note = %s", got)
 		}
+		notes := sandbox.RecordQuery{Kind: sandbox.KindNote, ParentID: c.ID}
+		if n := count(notes); n != 1 {
+			t.Errorf("notes = %d, want 1", n)
+		}
 		if err := tx.DeleteContact(ctx, c.ID); err != nil {
 			return err
 		}
 		if got := get(tx, sandbox.KindNote, "note1"); got != "not found" {
 			t.Errorf("note of a deleted contact read as %s", got)
+		}
+		if n := count(notes); n != 0 {
+			t.Errorf("notes of a deleted contact counted %d", n)
 		}
 		return nil
 	})
@@ -127,6 +157,41 @@ func testWriteReads(t *testing.T, s sandbox.Store) {
 	read(t, s, func(tx sandbox.Tx) error {
 		if got := get(tx, sandbox.KindTag, "counter"); got != `{"n":`+strconv.Itoa(ok)+`}` {
 			t.Errorf("counter = %s after %d successful increments", got, ok)
+		}
+		return nil
+	})
+
+	// Concurrent writers add a record while fewer than 10 exist; every
+	// third fails after adding and counting again. Exactly 10 land: no
+	// writer counted what a rolled-back writer added.
+	const limit = 10
+	q := sandbox.RecordQuery{Kind: sandbox.KindNote, LocationID: loc, ParentID: "capped"}
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Write(ctx, func(tx sandbox.Tx) error {
+				k, err := tx.CountRecords(ctx, q)
+				if err != nil || k >= limit {
+					return err
+				}
+				if err := tx.PutRecord(ctx, rec(sandbox.KindNote, fmt.Sprintf("capped-%d", i), "capped", i)); err != nil {
+					return err
+				}
+				if _, err := tx.CountRecords(ctx, q); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return sandbox.Errorf(sandbox.EUNPROCESSABLE, "writer %d fails", i)
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	read(t, s, func(tx sandbox.Tx) error {
+		if k, err := tx.CountRecords(ctx, q); err != nil || k != limit {
+			t.Errorf("capped records = %d (%v), want %d", k, err, limit)
 		}
 		return nil
 	})
