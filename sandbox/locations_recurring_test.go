@@ -299,8 +299,8 @@ func TestRecurringTaskAccess(t *testing.T) {
 		wantError(t, e.do(m, "/locations/"+e.L1+"/recurring-tasks/"+id, e.TokC1, b), 401, sandbox.MsgAuthClass)
 	}
 	wantError(t, e.do("POST", "/locations/"+e.L1+"/recurring-tasks", e.TokL2, body), 403, sandbox.MsgLocation)
-	// No scope is needed: a token with only contacts.readonly may use them.
-	e.do("GET", "/locations/"+e.L1+"/recurring-tasks/"+id, e.TokL1Read, nil).mustStatus(t, 200)
+	// They take locations/tasks.readonly|write: contacts.readonly is not enough.
+	wantError(t, e.do("GET", "/locations/"+e.L1+"/recurring-tasks/"+id, e.TokL1Read, nil), 401, sandbox.MsgScope)
 	if got := e.do("GET", "/locations/"+e.L1+"/recurring-tasks/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["recurringTask"].(map[string]any); got["title"] != "T" {
 		t.Errorf("task changed by refused requests: %v", got)
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -100,6 +102,9 @@ func Seed(ctx context.Context, store Store, opts SeedOptions) (*SeedResult, erro
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	if exists {
+		if err := d.refreshTokenScopes(ctx, store); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
 		return d.result(false), nil
 	}
 	created := false
@@ -115,6 +120,63 @@ func Seed(ctx context.Context, store Store, opts SeedOptions) (*SeedResult, erro
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	return d.result(created), nil
+}
+
+// refreshTokenScopes gives the demo tokens of an existing demo data set
+// every scope of this binary, as the banner promises: a store seeded by an
+// older binary lacks the scopes added since. A revoked or deleted demo
+// token stays as it is.
+func (d *demoData) refreshTokenScopes(ctx context.Context, store Store) error {
+	stale := func(tx Tx, id string) (*Token, error) {
+		var t Token
+		if err := GetRecordAs(ctx, tx, KindToken, id, &t); err != nil {
+			if IsNotFound(err) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		if t.Revoked || slices.Equal(t.Scopes, d.token.Scopes) {
+			return nil, nil
+		}
+		return &t, nil
+	}
+	ids := []string{d.token.ID, d.agencyToken.ID}
+	var found bool
+	if err := store.Read(ctx, func(tx Tx) error {
+		for _, id := range ids {
+			t, err := stale(tx, id)
+			if err != nil {
+				return err
+			}
+			found = found || t != nil
+		}
+		return nil
+	}); err != nil || !found {
+		return err
+	}
+	return store.Write(ctx, func(tx Tx) error {
+		for _, id := range ids {
+			t, err := stale(tx, id)
+			if err != nil || t == nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			rec, err := tx.GetRecord(ctx, KindToken, id)
+			if err != nil {
+				return err
+			}
+			t.Scopes = d.token.Scopes
+			if rec.Data, err = json.Marshal(t); err != nil {
+				return err
+			}
+			if err := tx.PutRecord(ctx, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func demoExists(ctx context.Context, tx Tx, companyID string) (bool, error) {

@@ -3,6 +3,8 @@ package sandbox_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
@@ -285,5 +287,76 @@ func TestSeedContents(t *testing.T) {
 	// The second location is empty but usable with the agency token.
 	if n := countKind(t, st, sandbox.RecordQuery{Kind: sandbox.KindUser, CompanyID: res.CompanyID}); n != 3 {
 		t.Errorf("%d users in the company", n)
+	}
+}
+
+// TestSeedRefreshesDemoTokenScopes: a store seeded by an older binary,
+// whose demo tokens lack scopes added since, gets every scope back on the
+// next start; a revoked demo token stays revoked and as it was.
+func TestSeedRefreshesDemoTokenScopes(t *testing.T) {
+	ctx := context.Background()
+	st := openSeedStore(t)
+	res, err := sandbox.Seed(ctx, st, sandbox.SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(id string, fn func(*sandbox.Token)) {
+		t.Helper()
+		err := st.Write(ctx, func(tx sandbox.Tx) error {
+			rec, err := tx.GetRecord(ctx, sandbox.KindToken, id)
+			if err != nil {
+				return err
+			}
+			var tok sandbox.Token
+			if err := json.Unmarshal(rec.Data, &tok); err != nil {
+				return err
+			}
+			fn(&tok)
+			if rec.Data, err = json.Marshal(&tok); err != nil {
+				return err
+			}
+			return tx.PutRecord(ctx, rec)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	scopes := func(id string) (sandbox.Token, []string) {
+		t.Helper()
+		var tok sandbox.Token
+		if err := st.Read(ctx, func(tx sandbox.Tx) error { return sandbox.GetRecordAs(ctx, tx, sandbox.KindToken, id, &tok) }); err != nil {
+			t.Fatal(err)
+		}
+		return tok, tok.Scopes
+	}
+	edit(res.TokenID, func(tok *sandbox.Token) { tok.Scopes = []string{"contacts.readonly"} })
+	edit(res.AgencyTokenID, func(tok *sandbox.Token) { tok.Scopes = []string{"locations.readonly"}; tok.Revoked = true })
+
+	if _, err := sandbox.Seed(ctx, st, sandbox.SeedOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if tok, got := scopes(res.TokenID); !slices.Equal(got, sandbox.AllScopes()) || tok.Hash != sandbox.HashSecret(res.Token) {
+		t.Errorf("demo token after a restart: %d scopes (want %d), hash kept %v", len(got), len(sandbox.AllScopes()), tok.Hash == sandbox.HashSecret(res.Token))
+	}
+	if tok, got := scopes(res.AgencyTokenID); !tok.Revoked || !slices.Equal(got, []string{"locations.readonly"}) {
+		t.Errorf("revoked agency token changed: revoked %v, scopes %v", tok.Revoked, got)
+	}
+	// The token works with a scope it had lost.
+	srv, err := sandbox.NewServer(sandbox.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	req, _ := http.NewRequest("GET", hs.URL+"/users/?locationId="+res.LocationID, nil)
+	req.Header.Set("Authorization", "Bearer "+res.Token)
+	req.Header.Set("Version", "2021-07-28")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /users/ with the refreshed demo token: %d", resp.StatusCode)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,17 +356,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r2.URL.Path = "/oauth/chooselocation"
 			r = r2
 		}
+		if found, known := s.muxRoute(r); !found {
+			// As the API answers an unknown route: GHL's JSON error, 404
+			// also for a known path with another method.
+			writeError(sw, traceID, unknownRoute(r.Method, r.URL.Path, known))
+			return
+		}
 		s.mux.ServeHTTP(sw, r)
 		return
 	}
 	rt, params, known := s.router.match(r.Method, r.URL.Path)
 	if rt == nil {
 		s.limiter.Idle().SetHeaders(sw.Header())
-		msg := fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)
-		if known {
-			msg = fmt.Sprintf("Cannot %s %s (the path exists with another method)", r.Method, r.URL.Path)
-		}
-		writeError(sw, traceID, Errorf(ENOTFOUND, "%s", msg))
+		writeError(sw, traceID, unknownRoute(r.Method, r.URL.Path, known))
 		return
 	}
 	opName = rt.op.Namespace + "/" + rt.op.ID
@@ -378,6 +381,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(sw, traceID, err)
 		}
 	}
+}
+
+// unknownRoute is the 404 of a request no route serves, in the words of
+// GHL's NestJS gateway; pathKnown adds that the path takes other methods.
+func unknownRoute(method, path string, pathKnown bool) error {
+	if pathKnown {
+		return Errorf(ENOTFOUND, "Cannot %s %s (the path exists with another method)", method, path)
+	}
+	return Errorf(ENOTFOUND, "Cannot %s %s", method, path)
+}
+
+// muxRoute reports whether the non-API mux (admin, health, metrics, consent
+// page) has a route for the request and, when it has none, whether the path
+// has one for another method.
+func (s *Server) muxRoute(r *http.Request) (found, pathKnown bool) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		return true, false
+	}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		r2 := r.WithContext(r.Context()) // a shallow copy
+		r2.Method = m
+		if _, pattern := s.mux.Handler(r2); pattern != "" {
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // serveAPI runs the GHL pipeline: body, Version, auth, rate limit, scope,
@@ -418,7 +450,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
 			return Errorf(EINVALID, "%s", MsgVersionHeader)
 		}
 		if !versionAllowed(rt.op.Versions, v) {
-			return Errorf(EINVALID, "Version header %q is not supported for this route; use one of %s", v, strings.Join(append(append([]string{}, rt.op.Versions...), ExtraVersions...), ", "))
+			return Errorf(EINVALID, "Version header %q is not supported for this route; use one of %s", v, strings.Join(acceptedVersions(rt.op.Versions), ", "))
 		}
 	}
 
@@ -437,6 +469,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
 		return Errorf(ENOTIMPL, "%s %s (%s) is not implemented by the ghlkit sandbox yet", rt.op.Method, rt.op.Path, rt.op.ID)
 	}
 	return rt.handler(w, r)
+}
+
+// acceptedVersions lists the Version values an operation accepts: the
+// spec's, then ExtraVersions, each once, in that order.
+func acceptedVersions(specVersions []string) []string {
+	out := make([]string, 0, len(specVersions)+len(ExtraVersions))
+	for _, v := range append(append([]string{}, specVersions...), ExtraVersions...) {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func versionAllowed(specVersions []string, v string) bool {

@@ -23,6 +23,22 @@ func TestVersionHeader(t *testing.T) {
 	}
 }
 
+// TestVersionHeaderMessage pins the list of accepted values: the spec's,
+// then the extra ones, each named once.
+func TestVersionHeaderMessage(t *testing.T) {
+	e := newTestEnv(t)
+	for _, tc := range []struct{ path, want string }{
+		{"/locations/" + e.L1, "2021-07-28, 2021-04-15, 2023-02-21"},
+		{"/calendars/?locationId=" + e.L1, "2021-04-15, 2021-07-28, 2023-02-21"},
+	} {
+		m := e.doH("GET", tc.path, e.TokL1, nil, map[string]string{"Version": "garbage"}).mustStatus(t, 400).JSON(t)
+		want := `Version header "garbage" is not supported for this route; use one of ` + tc.want
+		if m["message"] != want {
+			t.Errorf("GET %s: message %q, want %q", tc.path, m["message"], want)
+		}
+	}
+}
+
 func TestUnknownRouteIsJSON404(t *testing.T) {
 	e := newTestEnv(t)
 	res := e.do("GET", "/no/such/route", e.TokL1, nil).mustStatus(t, 404)
@@ -135,5 +151,52 @@ func TestConsentPageUnderV2Path(t *testing.T) {
 	b := e.do("GET", "/v2/oauth/chooselocation?response_type=code&client_id=nope&redirect_uri=http://x", "", nil)
 	if a.Status != 400 || b.Status != a.Status || !strings.Contains(string(b.Body), "<html") {
 		t.Errorf("v1 %d, v2 %d %.200s", a.Status, b.Status, b.Body)
+	}
+}
+
+// TestUnknownAdminRouteIsJSON404: a path under /_ghlkit/ (or another
+// non-API path) that no route serves, or serves with other methods only,
+// answers GHL's JSON error as unknown API routes do.
+func TestUnknownAdminRouteIsJSON404(t *testing.T) {
+	e := newTestEnv(t)
+	for _, tc := range []struct{ method, path, msg string }{
+		{"GET", "/_ghlkit/nope", "Cannot GET /_ghlkit/nope"},
+		{"GET", "/_ghlkit/", "Cannot GET /_ghlkit/"},
+		{"POST", "/_ghlkit/apps/x/y/z", "Cannot POST /_ghlkit/apps/x/y/z"},
+		{"PATCH", "/_ghlkit/locations", "Cannot PATCH /_ghlkit/locations (the path exists with another method)"},
+		{"PUT", "/_ghlkit/tokens/abc", "Cannot PUT /_ghlkit/tokens/abc (the path exists with another method)"},
+		{"POST", "/healthz", "Cannot POST /healthz (the path exists with another method)"},
+		{"GET", "/_ghlkit/files/nope", "Cannot GET /_ghlkit/files/nope"},
+	} {
+		res := e.do(tc.method, tc.path, "", nil)
+		if res.Status != 404 {
+			t.Errorf("%s %s: status %d, want 404; %s", tc.method, tc.path, res.Status, res.Body)
+			continue
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s %s: content type %q", tc.method, tc.path, ct)
+		}
+		m := res.JSON(t)
+		if m["statusCode"] != float64(404) || m["message"] != tc.msg || m["error"] != "Not Found" || m["traceId"] == "" || m["traceId"] != res.Header.Get("X-Request-Id") {
+			t.Errorf("%s %s: body %v", tc.method, tc.path, m)
+		}
+	}
+	// Known routes are served as before.
+	e.do("GET", "/_ghlkit/locations", "", nil).mustStatus(t, 200)
+	e.do("GET", "/healthz", "", nil).mustStatus(t, 200)
+
+	// With an admin token, the token is checked first; uploaded files stay
+	// public, their unknown paths answering the JSON 404.
+	a := newTestEnv(t, func(c *sandbox.Config) { c.AdminToken = "s3cret-admin" })
+	a.do("GET", "/_ghlkit/nope", "", nil).mustStatus(t, 401)
+	a.do("PATCH", "/_ghlkit/locations", "wrong", nil).mustStatus(t, 401)
+	if m := a.do("GET", "/_ghlkit/nope", "s3cret-admin", nil).mustStatus(t, 404).JSON(t); m["message"] != "Cannot GET /_ghlkit/nope" {
+		t.Errorf("admin 404 %v", m)
+	}
+	if m := a.do("GET", "/_ghlkit/files/nope", "", nil).mustStatus(t, 404).JSON(t); m["message"] != "Cannot GET /_ghlkit/files/nope" {
+		t.Errorf("files 404 %v", m)
+	}
+	if m := a.do("POST", "/_ghlkit/files/abc/a.txt", "", nil).mustStatus(t, 404).JSON(t); m["message"] != "Cannot POST /_ghlkit/files/abc/a.txt (the path exists with another method)" {
+		t.Errorf("files 404 %v", m)
 	}
 }

@@ -1,7 +1,9 @@
 // Package spec embeds GHL's official OpenAPI specs (reduced to machine-readable
 // facts by ./gen) and exposes the operation table the sandbox routes, authorises
 // and validates by: method, path template, operationId, Version values, security
-// alternatives with their scopes, and parameters.
+// alternatives with their scopes, and parameters. Where a spec's security block
+// names no scope, ./gen has filled in the one docs/oauth/Scopes.md documents
+// (see Operation.ScopeSource).
 package spec
 
 import (
@@ -80,6 +82,12 @@ type Operation struct {
 	Params      []Param
 	BodyTypes   []string // request content types
 	SuccessCode int      // first 2xx response code
+	// ScopeSource is empty when the scopes in Security are the spec's own.
+	// Where the spec's security block named no scope, ./gen filled in the
+	// scope docs/oauth/Scopes.md gives the endpoint (ScopeSource
+	// "docs/oauth/Scopes.md") or, for an endpoint Scopes.md omits, the
+	// scope of one of gen's documented overrides ("ghlkit: <reason>").
+	ScopeSource string
 }
 
 // Key is "METHOD path", unique across the specs.
@@ -89,6 +97,7 @@ type rawOp struct {
 	OperationID string                            `json:"operationId"`
 	Deprecated  bool                              `json:"deprecated"`
 	Security    *[]map[string][]string            `json:"security"`
+	ScopeSource string                            `json:"x-ghlkit-scopes-source"`
 	Parameters  []rawParam                        `json:"parameters"`
 	RequestBody *struct{ Content map[string]any } `json:"requestBody"`
 	Responses   map[string]json.RawMessage        `json:"responses"`
@@ -190,7 +199,7 @@ func load() ([]*Operation, error) {
 }
 
 func convert(ns, method, p string, ro rawOp, shared []rawParam) *Operation {
-	op := &Operation{Namespace: ns, ID: ro.OperationID, Method: method, Path: p, Deprecated: ro.Deprecated}
+	op := &Operation{Namespace: ns, ID: ro.OperationID, Method: method, Path: p, Deprecated: ro.Deprecated, ScopeSource: ro.ScopeSource}
 	for _, rp := range append(append([]rawParam{}, shared...), ro.Parameters...) {
 		if rp.In == "header" && strings.EqualFold(rp.Name, "Version") {
 			if rp.Schema != nil {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +52,57 @@ func TestOperations(t *testing.T) {
 func TestFSHasCommonSchemas(t *testing.T) {
 	if _, err := fs.Stat(FS(), "common/common-schemas.json"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFilledScopes checks the scopes ./gen filled in where a spec's security
+// block named none: each filled operation names its source and a scope in
+// every alternative, and the operations GHL's Scopes.md documents carry its
+// scope.
+func TestFilledScopes(t *testing.T) {
+	filled := 0
+	for _, op := range MustOperations() {
+		if op.ScopeSource == "" {
+			continue
+		}
+		filled++
+		if op.ScopeSource != "docs/oauth/Scopes.md" && !strings.HasPrefix(op.ScopeSource, "ghlkit: ") {
+			t.Errorf("%s %s: scope source %q", op.Method, op.Path, op.ScopeSource)
+		}
+		if !op.Secured || len(op.Security) == 0 {
+			t.Errorf("%s %s: filled scopes on an unsecured operation", op.Method, op.Path)
+		}
+		for _, alt := range op.Security {
+			if len(alt.Scopes) == 0 {
+				t.Errorf("%s %s: filled, yet a %s token needs no scope", op.Method, op.Path, alt.Class)
+			}
+		}
+	}
+	if filled < 14 {
+		t.Errorf("only %d operations have filled scopes", filled)
+	}
+	for _, tc := range []struct{ ns, id, scope, source string }{
+		{"locations", "get-tag-by-id", "locations/tags.readonly", "docs/oauth/Scopes.md"},
+		{"locations", "delete-custom-value", "locations/customValues.write", "docs/oauth/Scopes.md"},
+		{"locations", "update-custom-field", "locations/customFields.write", "docs/oauth/Scopes.md"},
+		{"objects", "get-record-by-id", "objects/record.readonly", "docs/oauth/Scopes.md"},
+		{"locations", "create-recurring-task", "locations/tasks.write", "ghlkit: "},
+		{"locations", "DELETE-an-email-sms-template", "locations/templates.readonly", "ghlkit: "},
+	} {
+		op := Find(tc.ns, tc.id)
+		if op == nil {
+			t.Fatalf("no %s/%s", tc.ns, tc.id)
+		}
+		if got := op.Scopes(); len(got) != 1 || got[0] != tc.scope || !strings.HasPrefix(op.ScopeSource, tc.source) {
+			t.Errorf("%s/%s: scopes %v from %q, want %s from %s", tc.ns, tc.id, got, op.ScopeSource, tc.scope, tc.source)
+		}
+	}
+	// Operations without a security block stay without one.
+	if op := Find("contacts", "create-association"); op.Secured || op.ScopeSource != "" {
+		t.Errorf("create-association = %+v", op)
+	}
+	// Scopes the spec names itself are not marked.
+	if op := Find("contacts", "get-contact"); op.ScopeSource != "" {
+		t.Errorf("get-contact scope source %q", op.ScopeSource)
 	}
 }

@@ -2,6 +2,13 @@
 // facts the sandbox needs — paths, parameters, schemas, security, examples — and
 // writes them under sandbox/spec/data, where they are embedded into the binary.
 //
+// It also repairs one known spec defect: operations whose security block names
+// a token type but no scope (`"security": [{"bearer": []}]`) get the scope that
+// docs/oauth/Scopes.md documents for their endpoint, or, where Scopes.md lists
+// none, the scope of scopeOverrides (see scopes.go). Each repaired operation is
+// marked with "x-ghlkit-scopes-source". Operations with no security block at
+// all are left alone.
+//
 // It is run by hand when the upstream specs change:
 //
 //	go run ./sandbox/spec/gen -src ../shared/ghl-api
@@ -42,6 +49,11 @@ func run(src, out string) error {
 	if len(files) < 2 {
 		return fmt.Errorf("no specs under %s", src)
 	}
+	scopesMD, err := os.ReadFile(filepath.Join(src, "docs", "oauth", "Scopes.md"))
+	if err != nil {
+		return err
+	}
+	fill := newScopeFiller(parseScopesMD(string(scopesMD)))
 	var in, outBytes int
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -55,6 +67,9 @@ func run(src, out string) error {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		reduced := reduce(doc, false)
+		if filepath.Base(filepath.Dir(f)) == "apps" {
+			fill.apply(strings.TrimSuffix(filepath.Base(f), ".json"), reduced)
+		}
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -72,7 +87,14 @@ func run(src, out string) error {
 		in += len(raw)
 		outBytes += buf.Len()
 	}
-	slog.Info("specs reduced", "files", len(files), "inBytes", in, "outBytes", outBytes)
+	if err := fill.finish(); err != nil {
+		return err
+	}
+	slog.Info("specs reduced", "files", len(files), "inBytes", in, "outBytes", outBytes,
+		"scopesFromDocs", fill.fromDocs, "scopesFromOverrides", fill.fromOverrides, "stillNoScope", len(fill.unfilled))
+	for _, u := range fill.unfilled {
+		slog.Info("operation requires no scope (neither the spec nor Scopes.md names one)", "op", u)
+	}
 	return nil
 }
 
