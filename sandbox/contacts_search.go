@@ -596,6 +596,108 @@ func (s *Server) resolveContactSearchFields(ctx context.Context, tx Tx, location
 	return nil
 }
 
+// normalizeContactSearchPhones rewrites the values of the phone conditions
+// of a parsed filter tree to the form stored phones have, so that a number
+// finds its contact however it is written, as the duplicate search does:
+// eq and not_eq values (and each value of their lists) in E.164, national
+// numbers read in the location's country (else the US); contains and
+// not_contains values without their spaces, dashes, dots, slashes and
+// parentheses ("(415) 555" → "415555"), since stored phones have none. A
+// value that is not a phone number is left as it is (it matches nothing).
+func normalizeContactSearchPhones(ctx context.Context, tx Tx, locationID string, root *Filter) error {
+	if root == nil || !filterHasField(root, "phone") {
+		return nil
+	}
+	var loc *Location
+	if l, _, err := loadLocation(ctx, tx, locationID); err == nil {
+		loc = l
+	} else if !IsNotFound(err) {
+		return err
+	}
+	country := contactPhoneCountry("", loc)
+	var walk func(f *Filter)
+	walk = func(f *Filter) {
+		for i := range f.Filters {
+			walk(&f.Filters[i])
+		}
+		if f.Field != "phone" {
+			return
+		}
+		switch f.Operator {
+		case OpEq, OpNotEq:
+			if list, ok := f.Value.([]any); ok {
+				for i, v := range list {
+					list[i] = searchPhoneValue(v, country)
+				}
+			} else {
+				f.Value = searchPhoneValue(f.Value, country)
+			}
+		case OpContains, OpNotContains:
+			if v, ok := f.Value.(string); ok {
+				f.Value = searchPhoneFragment(v)
+			}
+		}
+	}
+	walk(root)
+	return nil
+}
+
+// filterHasField reports whether a filter tree has a condition on field.
+func filterHasField(f *Filter, field string) bool {
+	if f.Field == field {
+		return true
+	}
+	for i := range f.Filters {
+		if filterHasField(&f.Filters[i], field) {
+			return true
+		}
+	}
+	return false
+}
+
+// searchPhoneValue returns v (a string or an integer) in E.164 when it is a
+// phone number, else v unchanged.
+func searchPhoneValue(v any, country string) any {
+	var raw string
+	switch x := v.(type) {
+	case string:
+		raw = x
+	case int64:
+		raw = strconv.FormatInt(x, 10)
+	default:
+		return v
+	}
+	if e164, err := NormalizePhone(raw, country); err == nil {
+		return e164
+	}
+	return v
+}
+
+// searchPhoneFragment drops the punctuation people write phone numbers
+// with from a contains value made of digits, such punctuation and an
+// optional leading "+"; other values, and values that would become empty,
+// are unchanged.
+func searchPhoneFragment(v string) string {
+	var b strings.Builder
+	digits := 0
+	for i, ch := range strings.TrimSpace(v) {
+		switch {
+		case ch >= '0' && ch <= '9':
+			digits++
+			b.WriteRune(ch)
+		case ch == '+' && i == 0:
+			b.WriteRune(ch)
+		case ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')' || ch == '/' || ch == '\t':
+		default:
+			return v
+		}
+	}
+	if digits == 0 {
+		return v
+	}
+	return b.String()
+}
+
 // searchContacts serves POST /contacts/search: {contacts, total}, each
 // contact with the searchAfter values that continue after it.
 func (s *Server) searchContacts(w http.ResponseWriter, r *Request) error {
@@ -611,6 +713,9 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *Request) error {
 	var page *ContactPage
 	err = s.readLoose(r.Context(), func(tx Tx) error {
 		if err := s.resolveContactSearchFields(r.Context(), tx, q.LocationID, q.Filter); err != nil {
+			return err
+		}
+		if err := normalizeContactSearchPhones(r.Context(), tx, q.LocationID, q.Filter); err != nil {
 			return err
 		}
 		var err error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -462,4 +463,83 @@ func FuzzCreateContactBody(f *testing.F) {
 			check(fs.send(http.MethodPost, "/contacts/", "application/json", withLoc))
 		}
 	})
+}
+
+// TestSearchContactsPhoneForms finds a contact by its phone written the
+// ways people write it, as the duplicate search does: eq, not_eq and lists
+// compare in E.164 (national numbers in the location's country), contains
+// ignores the punctuation.
+func TestSearchContactsPhoneForms(t *testing.T) {
+	e := newTestEnv(t, withContactClock)
+	us := createContactT(t, e, e.TokL1, map[string]any{"locationId": e.L1, "firstName": "Sam", "phone": "+14155550199"})["id"].(string)
+	other := createContactT(t, e, e.TokL1, map[string]any{"locationId": e.L1, "firstName": "Pat", "phone": "+14155550100"})["id"].(string)
+	none := createContactT(t, e, e.TokL1, map[string]any{"locationId": e.L1, "firstName": "Nil"})["id"].(string)
+	// A British location reads national numbers in its own plan.
+	e.do("PUT", "/locations/"+e.L2, e.TokC1, map[string]any{"country": "GB"}).mustStatus(t, 200)
+	gb := createContactT(t, e, e.TokL2, map[string]any{"locationId": e.L2, "firstName": "Liz", "phone": "020 7946 0958"})
+	if gb["phone"] != "+442079460958" {
+		t.Fatalf("GB contact phone %v", gb["phone"])
+	}
+
+	search := func(tok, loc string, filters ...map[string]any) []string {
+		t.Helper()
+		m := e.do("POST", "/contacts/search", tok, map[string]any{"locationId": loc, "filters": filters, "pageLimit": 100,
+			"sort": []map[string]any{{"field": "dateAdded", "direction": "asc"}}}).mustStatus(t, 200).JSON(t)
+		var ids []string
+		for _, c := range m["contacts"].([]any) {
+			ids = append(ids, c.(map[string]any)["id"].(string))
+		}
+		if m["total"] != float64(len(ids)) {
+			t.Errorf("total %v for %d contacts", m["total"], len(ids))
+		}
+		return ids
+	}
+	phone := func(op string, v any) map[string]any {
+		return map[string]any{"field": "phone", "operator": op, "value": v}
+	}
+	for _, tc := range []struct {
+		name   string
+		filter map[string]any
+		want   []string
+	}{
+		{"E.164", phone("eq", "+14155550199"), []string{us}},
+		{"national digits", phone("eq", "4155550199"), []string{us}},
+		{"national, punctuated", phone("eq", "(415) 555-0199"), []string{us}},
+		{"international, spaced", phone("eq", "+1 415 555 0199"), []string{us}},
+		{"with the trunk 1", phone("eq", "1-415-555-0199"), []string{us}},
+		{"a JSON number", phone("eq", json.Number("4155550199")), []string{us}},
+		{"any of", phone("eq", []any{"not a phone", "415.555.0100", "(415) 555-0199"}), []string{us, other}},
+		{"not_eq", phone("not_eq", "(415) 555-0199"), []string{other, none}},
+		{"not_eq any of", phone("not_eq", []any{"415 555 0199", "+1 (415) 555-0100"}), []string{none}},
+		{"in an OR group", map[string]any{"group": "OR", "filters": []map[string]any{phone("eq", "415-555-0100"), {"field": "firstName", "operator": "eq", "value": "Nil"}}}, []string{other, none}},
+		{"unparseable: matches nothing", phone("eq", "call me"), nil},
+		{"too short: matches nothing", phone("eq", "555-0199"), nil},
+		{"unparseable not_eq: matches all", phone("not_eq", "call me"), []string{us, other, none}},
+		{"contains digits", phone("contains", "5550199"), []string{us}},
+		{"contains, punctuated", phone("contains", "(415) 555-01"), []string{us, other}},
+		{"contains with the plus", phone("contains", "+1 415"), []string{us, other}},
+		{"not_contains, punctuated", phone("not_contains", "555-0199"), []string{other, none}},
+		{"contains punctuation only is kept", phone("contains", "-"), nil},
+		{"contains text is kept", phone("contains", "x"), nil},
+	} {
+		if got := search(e.TokL1, e.L1, tc.filter); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// The British location's national form; the American one finds
+	// nothing there, and the British number nothing in L1.
+	if got := search(e.TokL2, e.L2, phone("eq", "020 7946 0958")); !slices.Equal(got, []string{gb["id"].(string)}) {
+		t.Errorf("GB national form: %v", got)
+	}
+	if got := search(e.TokL2, e.L2, phone("eq", "+44 20 7946 0958")); !slices.Equal(got, []string{gb["id"].(string)}) {
+		t.Errorf("GB international form: %v", got)
+	}
+	if got := search(e.TokL1, e.L1, phone("eq", "020 7946 0958")); len(got) != 0 {
+		t.Errorf("GB number in L1: %v", got)
+	}
+	// The duplicate search agrees.
+	dup := e.do("GET", "/contacts/search/duplicate?locationId="+e.L1+"&number="+url.QueryEscape("(415) 555-0199"), e.TokL1, nil).mustStatus(t, 200).JSON(t)
+	if c, _ := dup["contact"].(map[string]any); c == nil || c["id"] != us {
+		t.Errorf("duplicate search = %v", dup)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -76,8 +77,8 @@ type customFieldV2 struct {
 func (f *CustomField) v2() *customFieldV2 {
 	return &customFieldV2{
 		ID: f.ID, LocationID: f.LocationID, Name: f.Name, Description: f.Description, Placeholder: f.Placeholder,
-		ShowInForms: f.ShowInForms, Options: f.Options, AcceptedFormats: f.AcceptedFormats, ObjectKey: f.ObjectKey,
-		DataType: f.DataType, ParentID: f.ParentID, FieldKey: f.FieldKey, AllowCustomOption: f.AllowCustomOption,
+		ShowInForms: f.ShowInForms, Options: f.Options, AcceptedFormats: f.AcceptedFormats, ObjectKey: canonicalObjectKey(f.ObjectKey),
+		DataType: f.DataType, ParentID: f.ParentID, FieldKey: canonicalFieldKey(f.FieldKey), AllowCustomOption: f.AllowCustomOption,
 		MaxFileLimit: f.MaxFileLimit, DateAdded: f.DateAdded, DateUpdated: f.DateUpdated,
 	}
 }
@@ -97,16 +98,53 @@ func oneOf(v string, set []string) bool {
 	return false
 }
 
-// validObjectKey reports whether objectKey names an object custom fields can
-// belong to: a standard object or "custom_object.<key>".
+// Custom objects' keys. GHL's Custom Objects API, its webhook events and the
+// objectKey path parameter of GET /custom-fields/object-key/{objectKey}
+// ("Must include \"custom_objects.\" prefix for custom objects") spell them
+// "custom_objects.<key>"; the custom-fields DTOs' examples spell them
+// "custom_object.<key>". The sandbox accepts both, stores and answers the
+// first, and reads fields and folders stored with the second as the first.
+const (
+	customObjectPrefix       = "custom_objects."
+	legacyCustomObjectPrefix = "custom_object."
+)
+
+// canonicalObjectKey returns an object key in the form the sandbox answers:
+// "custom_object.pet" becomes "custom_objects.pet"; others are unchanged.
+func canonicalObjectKey(objectKey string) string {
+	if rest, ok := strings.CutPrefix(objectKey, legacyCustomObjectPrefix); ok {
+		return customObjectPrefix + rest
+	}
+	return objectKey
+}
+
+// canonicalFieldKey does the same for a field key, which starts with its
+// object key ("custom_object.pet.name" → "custom_objects.pet.name").
+func canonicalFieldKey(fieldKey string) string { return canonicalObjectKey(fieldKey) }
+
+// fieldKeySpellings returns the keys a stored field with the (canonical)
+// key may have: itself and, for custom objects, the legacy spelling.
+func fieldKeySpellings(fieldKey string) []string {
+	if rest, ok := strings.CutPrefix(fieldKey, customObjectPrefix); ok {
+		return []string{fieldKey, legacyCustomObjectPrefix + rest}
+	}
+	return []string{fieldKey}
+}
+
+// validObjectKey reports whether objectKey, in canonical form, names an
+// object custom fields can belong to: a standard object or
+// "custom_objects.<key>".
 func validObjectKey(objectKey string) bool {
 	switch objectKey {
 	case "contact", "opportunity", "business", "company":
 		return true
 	}
-	rest, ok := strings.CutPrefix(objectKey, "custom_object.")
+	rest, ok := strings.CutPrefix(objectKey, customObjectPrefix)
 	return ok && rest != "" && snakeKey(rest) == rest
 }
+
+// objectKeyMessage is the 422 message of an objectKey validObjectKey refuses.
+const objectKeyMessage = "objectKey must be contact, opportunity, business or custom_objects.<key>"
 
 // optionsFromLabels builds keyed options from labels (v1 sends labels only).
 func optionsFromLabels(labels []string) []CustomFieldOption {
@@ -132,15 +170,18 @@ func labelsOf(opts []CustomFieldOption) []string {
 	return out
 }
 
-// checkFieldKey returns 400 when another field of the location has the key.
+// checkFieldKey returns 400 when another field of the location has the key
+// (in either spelling of a custom object's key).
 func checkFieldKey(ctx context.Context, tx Tx, locationID, key, selfID string) error {
-	recs, err := tx.ListRecords(ctx, RecordQuery{Kind: KindCustomField, LocationID: locationID, Key: key})
-	if err != nil {
-		return err
-	}
-	for _, rec := range recs {
-		if rec.ID != selfID {
-			return Errorf(ECONFLICT, "Custom field with the key %s already exists", key)
+	for _, k := range fieldKeySpellings(key) {
+		recs, err := tx.ListRecords(ctx, RecordQuery{Kind: KindCustomField, LocationID: locationID, Key: k})
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.ID != selfID {
+				return Errorf(ECONFLICT, "Custom field with the key %s already exists", key)
+			}
 		}
 	}
 	return nil
@@ -163,7 +204,7 @@ func insertCustomField(ctx context.Context, tx Tx, f *CustomField) error {
 			}
 			return err
 		}
-		if folder.LocationID != f.LocationID || folder.ObjectKey != f.ObjectKey {
+		if folder.LocationID != f.LocationID || canonicalObjectKey(folder.ObjectKey) != canonicalObjectKey(f.ObjectKey) {
 			return Invalid("parentId must be the id of a folder of the same location and object")
 		}
 	}
@@ -427,14 +468,15 @@ func (s *Server) updateLocationCustomField(w http.ResponseWriter, r *Request) er
 }
 
 // deleteLocationCustomField serves DELETE
-// /locations/{locationId}/customFields/{id} → {succeded: true}.
+// /locations/{locationId}/customFields/{id} → {succeded: true}. The
+// field's values go with it (see deleteCustomField).
 func (s *Server) deleteLocationCustomField(w http.ResponseWriter, r *Request) error {
 	err := s.write(r.Context(), func(tx Tx) error {
 		f, _, err := locationCustomField(r, tx)
 		if err != nil {
 			return err
 		}
-		return tx.DeleteRecord(r.Context(), KindCustomField, f.ID)
+		return s.deleteCustomField(r.Context(), tx, f)
 	})
 	if err != nil {
 		return err
@@ -497,12 +539,13 @@ func (s *Server) createCustomFieldV2(w http.ResponseWriter, r *Request) error {
 	if b.ObjectKey == "" {
 		b.ObjectKey = "contact"
 	}
+	b.ObjectKey = canonicalObjectKey(b.ObjectKey)
 	if !validObjectKey(b.ObjectKey) {
-		msgs = append(msgs, "objectKey must be contact, opportunity, business or custom_object.<key>")
+		msgs = append(msgs, objectKeyMessage)
 	}
 	msgs = append(msgs, validateDataType(b.DataType, len(b.Options))...)
 	msgs = append(msgs, b.validateCommon()...)
-	key := strings.TrimPrefix(strings.TrimSpace(b.FieldKey), b.ObjectKey+".")
+	key := strings.TrimPrefix(canonicalFieldKey(strings.TrimSpace(b.FieldKey)), b.ObjectKey+".")
 	if b.FieldKey == "" && b.Name != nil {
 		key = snakeKey(*b.Name)
 	}
@@ -644,6 +687,7 @@ func (s *Server) updateCustomFieldV2(w http.ResponseWriter, r *Request) error {
 }
 
 // deleteCustomFieldV2 serves DELETE /custom-fields/{id} → {succeded, id, key}.
+// The field's values go with it (see deleteCustomField).
 func (s *Server) deleteCustomFieldV2(w http.ResponseWriter, r *Request) error {
 	var f *CustomField
 	err := s.write(r.Context(), func(tx Tx) error {
@@ -652,13 +696,31 @@ func (s *Server) deleteCustomFieldV2(w http.ResponseWriter, r *Request) error {
 		if err != nil {
 			return err
 		}
-		return tx.DeleteRecord(r.Context(), KindCustomField, f.ID)
+		return s.deleteCustomField(r.Context(), tx, f)
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"succeded": true, "id": f.ID, "key": f.FieldKey})
+	writeJSON(w, http.StatusOK, map[string]any{"succeded": true, "id": f.ID, "key": canonicalFieldKey(f.FieldKey)})
 	return nil
+}
+
+// deleteCustomField deletes a field and, in the same transaction, removes
+// its values from every contact of its location that has one, as GHL does:
+// a value whose definition is gone could be neither read as a field nor
+// changed or cleared. Each contact changed is saved as the other bulk
+// contact changes are (storeContactUpdate), so it gets a new dateUpdated
+// and a ContactUpdate event, GHL's event for a change of custom fields.
+func (s *Server) deleteCustomField(ctx context.Context, tx Tx, f *CustomField) error {
+	if err := tx.DeleteRecord(ctx, KindCustomField, f.ID); err != nil {
+		return err
+	}
+	has := &Filter{Field: CustomFieldPrefix + f.ID, Operator: OpExists}
+	return s.updateLocationContacts(ctx, tx, f.LocationID, has, func(c *Contact) (contactChange, bool) {
+		n := len(c.CustomFields)
+		c.CustomFields = slices.DeleteFunc(c.CustomFields, func(v CustomFieldValue) bool { return v.ID == f.ID })
+		return contactChange{}, len(c.CustomFields) != n
+	})
 }
 
 // getCustomFieldsByObjectKey serves GET
@@ -668,7 +730,9 @@ func (s *Server) getCustomFieldsByObjectKey(w http.ResponseWriter, r *Request) e
 	if loc == "" {
 		return Invalid("locationId should not be empty")
 	}
-	objectKey := r.PathParam("objectKey")
+	// Either spelling of a custom object's key finds the fields and folders
+	// stored with either.
+	objectKey := canonicalObjectKey(r.PathParam("objectKey"))
 	fields := []*customFieldV2{}
 	folders := []*CustomFieldFolder{}
 	err := s.read(r.Context(), func(tx Tx) error {
@@ -677,7 +741,7 @@ func (s *Server) getCustomFieldsByObjectKey(w http.ResponseWriter, r *Request) e
 			return err
 		}
 		for _, f := range all {
-			if f.ObjectKey == objectKey {
+			if canonicalObjectKey(f.ObjectKey) == objectKey {
 				fields = append(fields, f.v2())
 			}
 		}
@@ -686,7 +750,7 @@ func (s *Server) getCustomFieldsByObjectKey(w http.ResponseWriter, r *Request) e
 			return err
 		}
 		for _, d := range dirs {
-			if d.ObjectKey == objectKey {
+			if d.ObjectKey = canonicalObjectKey(d.ObjectKey); d.ObjectKey == objectKey {
 				folders = append(folders, d)
 			}
 		}
@@ -713,10 +777,11 @@ func (s *Server) createCustomFieldFolder(w http.ResponseWriter, r *Request) erro
 		return err
 	}
 	var msgs []string
+	b.ObjectKey = canonicalObjectKey(b.ObjectKey)
 	if b.ObjectKey == "" {
 		msgs = append(msgs, "objectKey should not be empty")
 	} else if !validObjectKey(b.ObjectKey) {
-		msgs = append(msgs, "objectKey must be contact, opportunity, business or custom_object.<key>")
+		msgs = append(msgs, objectKeyMessage)
 	}
 	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
 		msgs = append(msgs, "name should not be empty")
@@ -762,6 +827,7 @@ func loadFolder(r *Request, tx Tx, locationID string) (*CustomFieldFolder, *Reco
 	if err := json.Unmarshal(rec.Data, folder); err != nil {
 		return nil, nil, err
 	}
+	folder.ObjectKey = canonicalObjectKey(folder.ObjectKey)
 	return folder, rec, nil
 }
 
@@ -791,6 +857,7 @@ func (s *Server) updateCustomFieldFolder(w http.ResponseWriter, r *Request) erro
 		}
 		folder.Name = strings.TrimSpace(*b.Name)
 		folder.DateUpdated = stampOf(s.now())
+		rec.Key = folder.ObjectKey // canonical, as loadFolder answers it
 		return replaceRecordOf(r.Context(), tx, rec, folder)
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -108,8 +109,10 @@ func TestCustomFieldsV2(t *testing.T) {
 	}
 
 	// Explicit keys, bare or prefixed, and custom objects.
+	// The DTO examples' "custom_object." spelling is answered in GHL's
+	// canonical "custom_objects." one (see TestCustomObjectKeySpellings).
 	pet := create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Pet Name", "dataType": "TEXT", "objectKey": "custom_object.pet", "fieldKey": "custom_object.pet.name"}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)
-	if pet["fieldKey"] != "custom_object.pet.name" || pet["objectKey"] != "custom_object.pet" {
+	if pet["fieldKey"] != "custom_objects.pet.name" || pet["objectKey"] != "custom_objects.pet" {
 		t.Errorf("custom object field = %v", pet)
 	}
 	bare := create(e.TokL1, map[string]any{"locationId": e.L1, "name": "Score", "dataType": "NUMERICAL", "fieldKey": "lead_score"}).mustStatus(t, 201).JSON(t)["field"].(map[string]any)
@@ -249,5 +252,110 @@ func TestCustomFieldRoutesRefuse(t *testing.T) {
 	})
 	if got := e.do("GET", "/custom-fields/"+id, e.TokL1, nil).mustStatus(t, 200).JSON(t)["field"].(map[string]any); got["name"] != "A" {
 		t.Errorf("field after refused writes = %v", got)
+	}
+}
+
+// TestCustomObjectKeySpellings: the custom-fields DTOs' examples spell a
+// custom object "custom_object.pet", the object-key path parameter (and
+// GHL's Custom Objects API) "custom_objects.pet". Both are accepted, the
+// second is what the sandbox stores and answers, and fields and folders
+// stored with the first are read as the second.
+func TestCustomObjectKeySpellings(t *testing.T) {
+	e := newTestEnv(t)
+	create := func(body map[string]any) *response {
+		t.Helper()
+		body["locationId"] = e.L1
+		if _, ok := body["dataType"]; !ok {
+			body["dataType"] = "TEXT"
+		}
+		return e.do("POST", "/custom-fields/", e.TokL1, body)
+	}
+	field := func(r *response) map[string]any {
+		t.Helper()
+		return r.mustStatus(t, 201).JSON(t)["field"].(map[string]any)
+	}
+	name := field(create(map[string]any{"name": "Name", "objectKey": "custom_objects.pet"}))
+	if name["objectKey"] != "custom_objects.pet" || name["fieldKey"] != "custom_objects.pet.name" {
+		t.Errorf("custom_objects. field = %v", name)
+	}
+	age := field(create(map[string]any{"name": "Age", "objectKey": "custom_object.pet", "fieldKey": "custom_object.pet.years", "dataType": "NUMERICAL"}))
+	if age["objectKey"] != "custom_objects.pet" || age["fieldKey"] != "custom_objects.pet.years" {
+		t.Errorf("custom_object. field = %v", age)
+	}
+	// A field key in the other spelling, or bare, under either object key.
+	for i, tc := range []struct{ objectKey, fieldKey, want string }{
+		{"custom_objects.pet", "custom_object.pet.colour", "custom_objects.pet.colour"},
+		{"custom_object.pet", "custom_objects.pet.breed", "custom_objects.pet.breed"},
+		{"custom_objects.pet", "weight", "custom_objects.pet.weight"},
+	} {
+		f := field(create(map[string]any{"name": fmt.Sprint("F", i), "objectKey": tc.objectKey, "fieldKey": tc.fieldKey}))
+		if f["objectKey"] != "custom_objects.pet" || f["fieldKey"] != tc.want {
+			t.Errorf("%+v: field = %v", tc, f)
+		}
+	}
+	// One key, whatever the spelling.
+	wantError(t, create(map[string]any{"name": "Name 2", "objectKey": "custom_object.pet", "fieldKey": "name"}), 400, "custom_objects.pet.name already exists")
+	wantError(t, create(map[string]any{"name": "Years", "objectKey": "custom_objects.pet", "fieldKey": "custom_object.pet.years"}), 400, "already exists")
+	// Still refused: no key, a bad key, an unknown object.
+	for _, bad := range []string{"custom_objects.", "custom_object.", "custom_objects.Pet Food", "custom_objectz.pet", "pet"} {
+		wantError(t, create(map[string]any{"name": "X", "objectKey": bad}), 422, "objectKey must be contact, opportunity, business or custom_objects.<key>")
+	}
+
+	// A field and a folder stored with the old spelling, as before.
+	legacyID := putContactRecord(t, e, sandbox.KindCustomField, e.L1, "custom_object.pet.legacy", &sandbox.CustomField{
+		Name: "Legacy", FieldKey: "custom_object.pet.legacy", DataType: "TEXT", Model: "custom_object.pet", ObjectKey: "custom_object.pet"})
+	legacyFolder := sandbox.NewID()
+	err := e.Store.Write(context.Background(), func(tx sandbox.Tx) error {
+		return sandbox.PutRecordOf(context.Background(), tx, sandbox.Record{Kind: sandbox.KindCustomFieldFolder, ID: legacyFolder, LocationID: e.L1, Key: "custom_object.pet"},
+			&sandbox.CustomFieldFolder{ID: legacyFolder, ObjectKey: "custom_object.pet", LocationID: e.L1, Name: "Old folder"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newFolder := e.do("POST", "/custom-fields/folder", e.TokL1, map[string]any{"objectKey": "custom_object.pet", "name": "New folder", "locationId": e.L1}).mustStatus(t, 201).JSON(t)
+	if newFolder["objectKey"] != "custom_objects.pet" {
+		t.Errorf("new folder = %v", newFolder)
+	}
+	if got := e.do("GET", "/custom-fields/"+legacyID, e.TokL1, nil).mustStatus(t, 200).JSON(t)["field"].(map[string]any); got["objectKey"] != "custom_objects.pet" || got["fieldKey"] != "custom_objects.pet.legacy" {
+		t.Errorf("legacy field read = %v", got)
+	}
+	wantError(t, create(map[string]any{"name": "Legacy", "objectKey": "custom_objects.pet"}), 400, "already exists")
+	// A new field may go in the old folder.
+	inOld := field(create(map[string]any{"name": "Toy", "objectKey": "custom_objects.pet", "parentId": legacyFolder}))
+	if inOld["parentId"] != legacyFolder {
+		t.Errorf("field in the legacy folder = %v", inOld)
+	}
+
+	// Both spellings of the path list every field and folder of the object,
+	// in the canonical spelling.
+	for _, key := range []string{"custom_objects.pet", "custom_object.pet"} {
+		m := e.do("GET", "/custom-fields/object-key/"+key+"?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t)
+		fields, folders := m["fields"].([]any), m["folders"].([]any)
+		if len(fields) != 7 || len(folders) != 2 {
+			t.Errorf("%s: %d fields, %d folders: %v", key, len(fields), len(folders), m)
+		}
+		for _, f := range append(fields, folders...) {
+			if f.(map[string]any)["objectKey"] != "custom_objects.pet" {
+				t.Errorf("%s: listed %v", key, f)
+			}
+		}
+	}
+	if m := e.do("GET", "/custom-fields/object-key/custom_objects.cat?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t); len(m["fields"].([]any)) != 0 {
+		t.Errorf("another object lists %v", m)
+	}
+	// The legacy folder answers canonically; deletes answer canonical keys.
+	ren := e.do("PUT", "/custom-fields/folder/"+legacyFolder, e.TokL1, map[string]any{"name": "Renamed", "locationId": e.L1}).mustStatus(t, 200).JSON(t)
+	if ren["objectKey"] != "custom_objects.pet" {
+		t.Errorf("legacy folder rename = %v", ren)
+	}
+	if del := e.do("DELETE", "/custom-fields/"+legacyID, e.TokL1, nil).mustStatus(t, 200).JSON(t); del["key"] != "custom_objects.pet.legacy" {
+		t.Errorf("legacy field delete = %v", del)
+	}
+	if del := e.do("DELETE", "/custom-fields/folder/"+legacyFolder+"?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t); del["key"] != "custom_objects.pet" {
+		t.Errorf("legacy folder delete = %v", del)
+	}
+	// Custom-object fields stay out of the v1 list.
+	if n := len(e.do("GET", "/locations/"+e.L1+"/customFields", e.TokL1, nil).mustStatus(t, 200).JSON(t)["customFields"].([]any)); n != 0 {
+		t.Errorf("v1 list has %d fields", n)
 	}
 }

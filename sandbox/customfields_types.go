@@ -19,7 +19,9 @@ type CustomField struct {
 	// "opportunity".
 	Model string `json:"model"`
 	// ObjectKey is the v2 name of the same thing ("contact", "opportunity",
-	// "custom_object.pet").
+	// "custom_objects.pet"). Fields stored before the sandbox settled on
+	// GHL's "custom_objects." prefix may hold "custom_object.pet" (and a
+	// FieldKey to match); readers pass both through canonicalObjectKey.
 	ObjectKey string `json:"objectKey"`
 	// PicklistOptions are the option labels (v1 view), for the option types.
 	PicklistOptions []string `json:"picklistOptions,omitempty"`

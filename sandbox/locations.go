@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -556,7 +557,9 @@ func (s *Server) getTag(w http.ResponseWriter, r *Request) error {
 }
 
 // updateTag serves PUT /locations/{locationId}/tags/{tagId} → {tag}
-// (rename). Contacts keep the tag names they carry.
+// (rename). As in GHL, the location's contacts that carry the tag (in any
+// case) carry it under the new name afterwards; a contact that already has
+// the new name keeps that one alone.
 func (s *Server) updateTag(w http.ResponseWriter, r *Request) error {
 	var body tagBody
 	if err := r.Decode(&body); err != nil {
@@ -579,9 +582,20 @@ func (s *Server) updateTag(w http.ResponseWriter, r *Request) error {
 		} else if dup != nil && dup.ID != tag.ID {
 			return Errorf(ECONFLICT, "Tag already exists")
 		}
+		old := tag.Name
 		tag.Name = name
 		rec.Key = strings.ToLower(name)
-		return replaceRecordOf(r.Context(), tx, rec, tag)
+		if err := replaceRecordOf(r.Context(), tx, rec, tag); err != nil {
+			return err
+		}
+		if old == name {
+			return nil
+		}
+		return s.updateLocationContacts(r.Context(), tx, tag.LocationID, tagFilter(old), func(c *Contact) (contactChange, bool) {
+			var changed bool
+			c.Tags, changed = renameContactTag(c.Tags, old, name)
+			return contactChange{tags: true}, changed
+		})
 	})
 	if err != nil {
 		return err
@@ -591,20 +605,101 @@ func (s *Server) updateTag(w http.ResponseWriter, r *Request) error {
 }
 
 // deleteTag serves DELETE /locations/{locationId}/tags/{tagId} →
-// {succeded: true}.
+// {succeded: true}. As in GHL, the tag is removed (in any case) from the
+// location's contacts that carry it.
 func (s *Server) deleteTag(w http.ResponseWriter, r *Request) error {
 	err := s.write(r.Context(), func(tx Tx) error {
 		tag, _, err := loadTag(r, tx)
 		if err != nil {
 			return err
 		}
-		return tx.DeleteRecord(r.Context(), KindTag, tag.ID)
+		if err := tx.DeleteRecord(r.Context(), KindTag, tag.ID); err != nil {
+			return err
+		}
+		return s.updateLocationContacts(r.Context(), tx, tag.LocationID, tagFilter(tag.Name), func(c *Contact) (contactChange, bool) {
+			var removed []string
+			c.Tags, removed = removeContactTags(c.Tags, []string{tag.Name})
+			return contactChange{tags: true}, len(removed) > 0
+		})
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"succeded": true})
 	return nil
+}
+
+// tagFilter selects the contacts carrying a tag (in any case).
+func tagFilter(name string) *Filter {
+	return &Filter{Field: "tags", Operator: OpEq, Value: name}
+}
+
+// renameContactTag renames a contact's tag old (matched case-insensitively)
+// to name, in place; when the contact already has name (in any case) as
+// another tag, the old one is dropped instead of making a repeat. changed
+// says whether the tags differ from before.
+func renameContactTag(tags []string, old, name string) (out []string, changed bool) {
+	oldKey, newKey := strings.ToLower(old), strings.ToLower(name)
+	has := false
+	for _, t := range tags {
+		if k := strings.ToLower(t); k == newKey && k != oldKey {
+			has = true
+		}
+	}
+	out = make([]string, 0, len(tags))
+	for _, t := range tags {
+		switch {
+		case strings.ToLower(t) != oldKey:
+			out = append(out, t)
+		case !has:
+			out = append(out, name)
+			has = true // only once, should old appear twice
+		}
+	}
+	return out, !slices.Equal(out, tags)
+}
+
+// updateLocationContactsPage is how many contacts updateLocationContacts
+// reads at a time.
+const updateLocationContactsPage = 500
+
+// updateLocationContacts runs change on every contact of a location that
+// filter selects and saves, in tx, each one change reports changed, as the
+// bulk contact handlers do (storeContactUpdate: a new dateUpdated, the
+// ContactUpdate event, and ContactTagUpdate when the change says tags).
+// It pages by the (dateAdded, id) cursor, which updates do not move, so
+// contacts that stop matching once changed are neither skipped nor read
+// twice.
+func (s *Server) updateLocationContacts(ctx context.Context, tx Tx, locationID string, filter *Filter, change func(*Contact) (contactChange, bool)) error {
+	var loc *Location
+	var after []any
+	for {
+		page, err := tx.SearchContacts(ctx, ContactQuery{
+			LocationID: locationID, Filter: filter, Sort: []Sort{{Field: "dateAdded"}},
+			SearchAfter: after, Limit: updateLocationContactsPage, NoTotal: true,
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Contacts {
+			what, changed := change(c)
+			if !changed {
+				continue
+			}
+			if loc == nil {
+				if loc, _, err = loadLocation(ctx, tx, locationID); err != nil {
+					return err
+				}
+			}
+			if err := s.storeContactUpdate(ctx, tx, loc, c, what); err != nil {
+				return err
+			}
+		}
+		if len(page.Contacts) < updateLocationContactsPage || len(page.SortValues) < len(page.Contacts) {
+			return nil
+		}
+		after = page.SortValues[len(page.SortValues)-1]
+	}
 }
 
 // ---- custom values ----
