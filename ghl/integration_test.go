@@ -1299,10 +1299,11 @@ func TestIntegrationOAuth(t *testing.T) {
 		if list.Count != 2 || len(list.Locations) != 2 || !list.InstallToFutureLocations {
 			t.Fatalf("InstalledLocations: %+v", list)
 		}
-		if got := installed(ghl.InstalledLocationsParams{Limit: 1}); len(got) != 2 || !got[sb.LocationID] || got[sb.OtherLocationID] {
+		// The agency-level install approved all of the company's locations.
+		if got := installed(ghl.InstalledLocationsParams{Limit: 1}); len(got) != 2 || !got[sb.LocationID] || !got[sb.OtherLocationID] {
 			t.Fatalf("InstalledLocationsIter (1 a page): %v", got)
 		}
-		if got := installed(ghl.InstalledLocationsParams{IsInstalled: ghl.Bool(false)}); len(got) != 1 || got[sb.OtherLocationID] {
+		if got := installed(ghl.InstalledLocationsParams{IsInstalled: ghl.Bool(false)}); len(got) != 0 {
 			t.Fatalf("InstalledLocationsIter (not installed): %v", got)
 		}
 

@@ -16,7 +16,7 @@ import (
 // id or client id, and deletion.
 func TestAdminApps(t *testing.T) {
 	e := newTestEnv(t)
-	created := e.do("POST", "/_ghlkit/apps", "", map[string]any{"name": " Order Sync ", "redirectUris": []string{"https://shop.example.com/ghl/cb", "myapp://oauth"},
+	created := e.do("POST", "/_ghlkit/apps", "", map[string]any{"name": " Order Sync ", "redirectUris": []string{"https://shop.example.com/ghl/cb", "http://localhost:3000/ghl/cb"},
 		"scopes": []string{"contacts.write", "contacts.readonly", "contacts.write"}, "distributionType": "Both", "webhookUrl": "https://shop.example.com/ghl/hooks", "companyId": e.C1}).mustStatus(t, 201)
 	m := created.JSON(t)
 	app := m["app"].(map[string]any)

@@ -100,7 +100,7 @@ type AppParams struct {
 // CreateApp registers a marketplace app and returns it with its client
 // secret, which is shown this once: only its hash is stored. Invalid
 // parameters are an EUNPROCESSABLE *Error naming the field; a client id
-// already taken is ECONFLICT.
+// or app id already taken is ECONFLICT.
 func CreateApp(ctx context.Context, store Store, p AppParams) (*App, string, error) {
 	var app *App
 	var secret string
@@ -115,7 +115,21 @@ func CreateApp(ctx context.Context, store Store, p AppParams) (*App, string, err
 	return app, secret, nil
 }
 
-func createApp(ctx context.Context, tx Tx, p AppParams, now time.Time) (*App, string, error) {
+// CheckAppParams reports what is wrong with p on its own, without a
+// store: an EUNPROCESSABLE *Error naming each field (name, redirectUris,
+// scopes, distributionType, webhookUrl, clientId), or nil. CreateApp
+// checks the same and then what needs the store (companyId, a taken client
+// id); the CLI calls it to refuse bad flags before opening a database.
+func CheckAppParams(p AppParams) error {
+	if _, _, msgs := newApp(p, time.Now()); len(msgs) > 0 {
+		return Invalid(msgs...)
+	}
+	return nil
+}
+
+// newApp builds the app p describes, with its client secret, and the
+// problems of p that need no store.
+func newApp(p AppParams, now time.Time) (*App, string, []string) {
 	app := &App{
 		Name:             strings.TrimSpace(p.Name),
 		ClientID:         strings.TrimSpace(p.ClientID),
@@ -133,8 +147,8 @@ func createApp(ctx context.Context, tx Tx, p AppParams, now time.Time) (*App, st
 	}
 	for _, u := range p.RedirectURIs {
 		u = strings.TrimSpace(u)
-		if msg := checkRedirectURI(u); msg != "" {
-			msgs = append(msgs, msg)
+		if err := CheckRedirectURI(u); err != nil {
+			msgs = append(msgs, "redirectUris: "+err.Error())
 			continue
 		}
 		if !app.HasRedirectURI(u) {
@@ -171,12 +185,16 @@ func createApp(ctx context.Context, tx Tx, p AppParams, now time.Time) (*App, st
 	} else if strings.ContainsAny(app.ClientID, " \t\r\n/?#&") || len(app.ClientID) > 200 || strings.HasPrefix(app.ClientID, "-") {
 		msgs = append(msgs, "clientId must be an app id, optionally followed by \"-\" and a suffix, without spaces or URL delimiters")
 	}
+	app.ID, _, _ = strings.Cut(app.ClientID, "-")
+	app.ClientSecretHash = HashSecret(secret)
+	return app, secret, msgs
+}
+
+func createApp(ctx context.Context, tx Tx, p AppParams, now time.Time) (*App, string, error) {
+	app, secret, msgs := newApp(p, now)
 	if len(msgs) > 0 {
 		return nil, "", Invalid(msgs...)
 	}
-	app.ID, _, _ = strings.Cut(app.ClientID, "-")
-	app.ClientSecretHash = HashSecret(secret)
-
 	if app.CompanyID != "" {
 		if _, err := tx.GetRecord(ctx, KindCompany, app.CompanyID); err != nil {
 			if IsNotFound(err) {
@@ -185,19 +203,20 @@ func createApp(ctx context.Context, tx Tx, p AppParams, now time.Time) (*App, st
 			return nil, "", err
 		}
 	}
+	// The client id must be free, and so must the app id it starts with:
+	// apps are stored under their app id, and looked up by either.
 	taken, err := tx.CountRecords(ctx, RecordQuery{Kind: KindApp, Key: app.ClientID})
 	if err != nil {
 		return nil, "", err
 	}
-	if taken == 0 {
-		if _, err := tx.GetRecord(ctx, KindApp, app.ID); err == nil {
-			taken = 1
-		} else if !IsNotFound(err) {
-			return nil, "", err
-		}
-	}
 	if taken > 0 {
-		return nil, "", Errorf(ECONFLICT, "An app with client id %s (app id %s) exists already", app.ClientID, app.ID)
+		return nil, "", Errorf(ECONFLICT, "An app with client id %s exists already", app.ClientID)
+	}
+	if rec, err := tx.GetRecord(ctx, KindApp, app.ID); err == nil {
+		return nil, "", Errorf(ECONFLICT, "An app with app id %s exists already (client id %s); the app id is the part of a client id before \"-\", so client id %s cannot be used",
+			app.ID, rec.Key, app.ClientID)
+	} else if !IsNotFound(err) {
+		return nil, "", err
 	}
 	rec := Record{Kind: KindApp, ID: app.ID, CompanyID: app.CompanyID, Key: app.ClientID, CreatedAt: now, UpdatedAt: now}
 	if err := PutRecordOf(ctx, tx, rec, app); err != nil {
@@ -206,21 +225,25 @@ func createApp(ctx context.Context, tx Tx, p AppParams, now time.Time) (*App, st
 	return app, secret, nil
 }
 
-// checkRedirectURI returns why uri cannot be a redirect URI, or "". Custom
-// schemes (native apps) are allowed; fragments are not (RFC 6749 §3.1.2).
-func checkRedirectURI(uri string) string {
+// CheckRedirectURI reports why uri cannot be an app's redirect URI, or
+// nil: it must be an absolute http or https URL with a host and without a
+// fragment (RFC 6749 §3.1.2). Other schemes are refused, as javascript:
+// or data: URIs would turn the consent page's redirect into a script.
+func CheckRedirectURI(uri string) error {
 	u, err := url.Parse(uri)
 	switch {
 	case uri == "" || err != nil:
-		return fmt.Sprintf("redirectUris: %q is not a valid URI", uri)
+		return fmt.Errorf("%q is not a valid URI", uri)
 	case !u.IsAbs():
-		return fmt.Sprintf("redirectUris: %q must be an absolute URI", uri)
+		return fmt.Errorf("%q must be an absolute URI (http or https)", uri)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q must be an http or https URL, not %s:", uri, u.Scheme)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host", uri)
 	case u.Fragment != "" || strings.Contains(uri, "#"):
-		return fmt.Sprintf("redirectUris: %q must not contain a fragment", uri)
-	case (u.Scheme == "http" || u.Scheme == "https") && u.Host == "":
-		return fmt.Sprintf("redirectUris: %q has no host", uri)
+		return fmt.Errorf("%q must not contain a fragment", uri)
 	}
-	return ""
+	return nil
 }
 
 // newClientID returns a GHL-shaped client id: a 24-hex Mongo-style object

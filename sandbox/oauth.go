@@ -474,9 +474,10 @@ type installedLocation struct {
 }
 
 // oauthInstalledLocations serves GET /oauth/installedLocations: the
-// company's locations with whether the app is installed on each, filtered
-// by query (name), isInstalled and locationId, paged by skip/limit;
-// count is the number of matches.
+// company's locations with whether the app is installed on each (every one
+// of them after an agency-level install), filtered by query (name),
+// isInstalled and locationId, paged by skip/limit; count is the number of
+// matches.
 func (s *Server) oauthInstalledLocations(w http.ResponseWriter, r *Request) error {
 	companyID, appID := strings.TrimSpace(r.Query("companyId")), strings.TrimSpace(r.Query("appId"))
 	var msgs []string
@@ -526,29 +527,44 @@ func (s *Server) oauthInstalledLocations(w http.ResponseWriter, r *Request) erro
 		if err != nil {
 			return err
 		}
+		// An agency-level install approves every location of the company,
+		// those there now and those added later (its Company tokens answer
+		// approveAllLocations and installToFutureLocations): all of them
+		// count as installed, from the install or from when they were
+		// added. A location install of its own keeps its own time.
 		byLoc := map[string]*Install{}
+		var agency *Install
 		for _, in := range insts {
 			if in.Level == InstallCompany {
-				future = true
+				agency = in
 			} else {
 				byLoc[in.LocationID] = in
 			}
 		}
+		future = agency != nil
 		out = []installedLocation{}
 		for _, l := range locs {
-			in := byLoc[l.ID]
+			var at *Time
+			if in := byLoc[l.ID]; in != nil {
+				at = &in.InstalledAt
+			} else if agency != nil {
+				at = &agency.InstalledAt
+				if l.DateAdded.After(at.Time) {
+					at = &l.DateAdded
+				}
+			}
 			switch {
 			case onlyLocation != "" && l.ID != onlyLocation:
 				continue
 			case query != "" && !strings.Contains(strings.ToLower(l.Name), query):
 				continue
-			case installedFilter != nil && *installedFilter != (in != nil):
+			case installedFilter != nil && *installedFilter != (at != nil):
 				continue
 			}
-			il := installedLocation{ID: l.ID, Name: l.Name, Address: locationAddress(l), IsInstalled: in != nil}
-			if in != nil {
-				at := in.InstalledAt
-				il.InstalledAt = &at
+			il := installedLocation{ID: l.ID, Name: l.Name, Address: locationAddress(l), IsInstalled: at != nil}
+			if at != nil {
+				stamp := *at
+				il.InstalledAt = &stamp
 			}
 			out = append(out, il)
 		}

@@ -103,7 +103,19 @@ func (c *consent) client(ctx context.Context, vals url.Values) (*App, error) {
 		return nil, &consentPageError{http.StatusBadRequest, "The redirect_uri " + strconv.Quote(redirect) + " is not registered for " + app.Name +
 			"; registered: " + strings.Join(app.RedirectURIs, ", ") + "."}
 	}
+	// Registration refuses such URIs now, but an app stored before may
+	// still have one: never send the browser to a javascript: or data: URI.
+	if err := CheckRedirectURI(redirect); err != nil {
+		return nil, unsafeRedirect(app, redirect)
+	}
 	return app, nil
+}
+
+// unsafeRedirect is the page error for a registered redirect URI that is
+// not an http(s) URL the browser can safely be sent to.
+func unsafeRedirect(app *App, redirect string) *consentPageError {
+	return &consentPageError{http.StatusBadRequest, "The redirect_uri " + strconv.Quote(redirect) + " registered for " + app.Name +
+		" cannot be used: a redirect URI must be an absolute http or https URL without a fragment. Register the app again with such a URI."}
 }
 
 // request checks the rest of the authorization request once the client and
@@ -229,7 +241,7 @@ func (c *consent) decide(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
-	redirectBack(w, r, ar, url.Values{"code": {code}})
+	c.redirectBack(w, r, ar, url.Values{"code": {code}})
 }
 
 func parseConsentTarget(v string) (level, id string, ok bool) {
@@ -245,11 +257,13 @@ func parseConsentTarget(v string) (level, id string, ok bool) {
 }
 
 // redirectBack sends the browser to the client's redirect URI with params
-// and the request's state.
-func redirectBack(w http.ResponseWriter, r *http.Request, ar *authRequest, params url.Values) {
+// and the request's state. It only ever redirects to an http(s) URL (the
+// client check refuses others already; this is the last line).
+func (c *consent) redirectBack(w http.ResponseWriter, r *http.Request, ar *authRequest, params url.Values) {
 	u, err := url.Parse(ar.RedirectURI)
-	if err != nil { // registered URIs were checked at registration
-		http.Error(w, "bad redirect URI", http.StatusInternalServerError)
+	if err != nil || CheckRedirectURI(ar.RedirectURI) != nil {
+		c.render(w, http.StatusBadRequest, &consentView{Error: "The redirect_uri " + strconv.Quote(ar.RedirectURI) +
+			" cannot be used: a redirect URI must be an absolute http or https URL without a fragment."})
 		return
 	}
 	q := u.Query()
@@ -269,7 +283,7 @@ func redirectBack(w http.ResponseWriter, r *http.Request, ar *authRequest, param
 func (c *consent) fail(w http.ResponseWriter, r *http.Request, ar *authRequest, err error) {
 	var re *consentRedirectError
 	if errors.As(err, &re) && ar != nil {
-		redirectBack(w, r, ar, url.Values{"error": {re.code}, "error_description": {re.description}})
+		c.redirectBack(w, r, ar, url.Values{"error": {re.code}, "error_description": {re.description}})
 		return
 	}
 	var pe *consentPageError

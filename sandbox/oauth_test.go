@@ -653,9 +653,12 @@ func TestConsentPageErrors(t *testing.T) {
 
 // TestOAuthAgencyInstall installs an Agency app at agency level: Company
 // tokens, locationToken minting (which installs the location) and
-// installedLocations.
+// installedLocations, where the agency-level install (approveAllLocations,
+// installToFutureLocations) makes every location of the company, present
+// and future, an installed one.
 func TestOAuthAgencyInstall(t *testing.T) {
-	e := newTestEnv(t)
+	clock := newTestClock()
+	e := newTestEnv(t, func(c *sandbox.Config) { c.Now = clock.Now })
 	app := newOAuthApp(t, e, "https://agency.example.com/cb", map[string]any{"distributionType": "Agency",
 		"scopes": []string{"oauth.readonly", "oauth.write", "locations.readonly", "contacts.readonly"}})
 	_, f := getConsent(t, app.authURL(e, "", "x"))
@@ -674,7 +677,7 @@ func TestOAuthAgencyInstall(t *testing.T) {
 	}
 	wantOAuthError(t, exchangeCode(e, app, code, "Location"), 400, "invalid_grant", "company-level install")
 	tok := exchangeCode(e, app, code, "Company").mustStatus(t, 200).JSON(t)
-	if tok["userType"] != "Company" || tok["companyId"] != e.C1 || tok["installToFutureLocations"] != true {
+	if tok["userType"] != "Company" || tok["companyId"] != e.C1 || tok["installToFutureLocations"] != true || tok["approveAllLocations"] != true {
 		t.Errorf("company token %v", tok)
 	}
 	if _, ok := tok["locationId"]; ok {
@@ -686,21 +689,32 @@ func TestOAuthAgencyInstall(t *testing.T) {
 		t.Helper()
 		return e.do("GET", "/oauth/installedLocations?companyId="+e.C1+"&appId="+app.ID+query, agency, nil).mustStatus(t, 200).JSON(t)
 	}
+	// Approving the whole agency installed the app on all of its
+	// locations, from the time of the install.
+	agencyAt := clock.Now().UTC().Format(sandbox.TimeLayout)
 	m := installed("")
 	if m["count"] != float64(2) || m["installToFutureLocations"] != true {
 		t.Errorf("installedLocations %v", m)
 	}
 	for _, l := range m["locations"].([]any) {
 		l := l.(map[string]any)
-		if l["isInstalled"] != false || (l["_id"] != e.L1 && l["_id"] != e.L2) {
-			t.Errorf("location %v", l)
+		if l["isInstalled"] != true || l["installedAt"] != agencyAt || (l["_id"] != e.L1 && l["_id"] != e.L2) {
+			t.Errorf("location %v, want installed at %s", l, agencyAt)
 		}
 		if _, ok := l["address"]; !ok {
 			t.Errorf("location without address: %v", l)
 		}
 	}
+	if m := installed("&isInstalled=true"); m["count"] != float64(2) {
+		t.Errorf("isInstalled=true after the agency install: %v", m)
+	}
+	if m := installed("&isInstalled=false"); m["count"] != float64(0) {
+		t.Errorf("isInstalled=false after the agency install: %v", m)
+	}
 
-	// Mint a Location token for L2: the app gets installed there.
+	// Mint a Location token for L2: the app gets installed there too.
+	clock.Advance(time.Hour)
+	l2At := clock.Now().UTC().Format(sandbox.TimeLayout)
 	form := url.Values{"companyId": {e.C1}, "locationId": {e.L2}}
 	lt := e.doH("POST", "/oauth/locationToken", agency, form.Encode(), map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Version": "2021-07-28"}).mustStatus(t, 200).JSON(t)
 	for k, v := range map[string]any{"token_type": "Bearer", "locationId": e.L2, "appId": app.ID, "userType": "Location", "expires_in": float64(86399)} {
@@ -741,11 +755,32 @@ func TestOAuthAgencyInstall(t *testing.T) {
 		t.Errorf("AppInstall events %d, want 2", n)
 	}
 
+	// L2 has an install of its own now, and its time; L1 still the
+	// agency's.
 	m = installed("&isInstalled=true")
-	locs := m["locations"].([]any)
-	if m["count"] != float64(1) || len(locs) != 1 || locs[0].(map[string]any)["_id"] != e.L2 || locs[0].(map[string]any)["installedAt"] == nil {
-		t.Errorf("isInstalled=true: %v", m)
+	at := map[string]any{}
+	for _, l := range m["locations"].([]any) {
+		at[l.(map[string]any)["_id"].(string)] = l.(map[string]any)["installedAt"]
 	}
+	if m["count"] != float64(2) || at[e.L1] != agencyAt || at[e.L2] != l2At {
+		t.Errorf("isInstalled=true: %v, want L1 at %s and L2 at %s", m, agencyAt, l2At)
+	}
+	if m := installed("&locationId=" + e.L1); m["count"] != float64(1) || m["locations"].([]any)[0].(map[string]any)["isInstalled"] != true {
+		t.Errorf("locationId=L1: %v", m)
+	}
+	// A location the agency adds later is installed too
+	// (installToFutureLocations), from when it was added.
+	clock.Advance(time.Hour)
+	later := e.do("POST", "/locations/", e.TokC1, map[string]any{"name": "Later", "companyId": e.C1}).mustStatus(t, 200).JSON(t)
+	if m := installed("&locationId=" + jsonStr(later, "id")); m["count"] != float64(1) ||
+		m["locations"].([]any)[0].(map[string]any)["isInstalled"] != true ||
+		m["locations"].([]any)[0].(map[string]any)["installedAt"] != clock.Now().UTC().Format(sandbox.TimeLayout) {
+		t.Errorf("location added after the agency install: %v", m)
+	}
+	if m := installed("&isInstalled=true"); m["count"] != float64(3) {
+		t.Errorf("isInstalled=true with the later location: %v", m)
+	}
+	e.do("DELETE", "/locations/"+jsonStr(later, "id")+"?deleteTwilioAccount=false", e.TokC1, nil).mustStatus(t, 200)
 	if m = installed("&query=TWO"); m["count"] != float64(1) || m["locations"].([]any)[0].(map[string]any)["name"] != "Location Two" {
 		t.Errorf("query=TWO: %v", m)
 	}

@@ -47,6 +47,10 @@ func newAppCreateCmd(c *cli) *cobra.Command {
 client_id and client_secret. The secret is stored only as a hash: this is the
 one time it is shown.
 
+The database must exist: start the sandbox (ghlkit dev or ghlkit sandbox) on
+it first. Redirect URIs must be absolute http or https URLs without a fragment.
+Without --scopes the app may request every scope.
+
 Also printed: the consent URL that starts the authorization code flow. Open it
 in a browser, pick a location, and the sandbox redirects to your redirect URI
 with ?code=…, which you exchange at POST /oauth/token.`,
@@ -58,8 +62,8 @@ with ?code=…, which you exchange at POST /oauth/token.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.name, "name", "", "the app's name (required)")
-	fs.StringArrayVar(&o.redirectURIs, "redirect-uri", nil, "an allowed redirect URI (required; repeat for several)")
-	fs.StringVar(&o.scopes, "scopes", "", "scopes the app may request, separated by commas or spaces (default: every scope)")
+	fs.StringArrayVar(&o.redirectURIs, "redirect-uri", nil, "an allowed redirect URI, an http(s) URL (required; repeat for several)")
+	fs.StringVar(&o.scopes, "scopes", "", "scopes the app may request, separated by commas or spaces (when not given: every scope)")
 	fs.Var(o.distribution, "distribution", "who installs it: sub-account, agency or both")
 	fs.StringVar(&o.webhookURL, "webhook-url", "", "URL that receives the app's webhook events")
 	fs.StringVar(&o.company, "company", "", "the developer's company id (informative)")
@@ -79,28 +83,44 @@ func appCreate(cmd *cobra.Command, c *cli, o *appCreateOptions) error {
 	if len(o.redirectURIs) == 0 {
 		return usageErrorf("--redirect-uri is required (repeat it for several)")
 	}
+	if !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
+		return usageErrorf("--base-url must start with http:// or https://, got %q", o.baseURL)
+	}
+	scopes, err := scopesFlag(cmd, o.scopes)
+	if err != nil {
+		return err
+	}
+	params := sandbox.AppParams{
+		Name: o.name, RedirectURIs: o.redirectURIs, Scopes: scopes, CompanyID: o.company,
+		DistributionType: distributions[o.distribution.value], WebhookURL: o.webhookURL,
+		ClientID: o.clientID, ClientSecret: o.clientSecret,
+	}
+	// What the flags say wrong on their own (a javascript: redirect URI, a
+	// malformed client id, …) is a usage error, found before the database
+	// is opened (unknown scopes were refused above, with exit 1 as for
+	// token create); what needs the database (an unknown --company, a
+	// taken client id) fails the command.
+	if err := sandbox.CheckAppParams(params); err != nil {
+		return &usageError{err}
+	}
 	db, err := parseDB(o.db)
 	if err != nil {
 		return &usageError{err}
 	}
 	ctx := cmd.Context()
-	st, err := db.open(ctx, slog.New(slog.DiscardHandler))
+	st, err := db.openExisting(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	app, secret, err := sandbox.CreateApp(ctx, st, sandbox.AppParams{
-		Name: o.name, RedirectURIs: o.redirectURIs, Scopes: splitScopes(o.scopes), CompanyID: o.company,
-		DistributionType: distributions[o.distribution.value], WebhookURL: o.webhookURL,
-		ClientID: o.clientID, ClientSecret: o.clientSecret,
-	})
+	app, secret, err := sandbox.CreateApp(ctx, st, params)
 	if err != nil {
 		return err
 	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
 	}
-	return printApp(c.stdout, c.stderr, o.json, app, secret, consentURL(o.baseURL, app, splitScopes(o.scopes)))
+	return printApp(c.stdout, c.stderr, o.json, app, secret, consentURL(o.baseURL, app, scopes))
 }
 
 // consentURL is where the authorization code flow starts, as GHL's

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,9 +35,23 @@ func storedApp(t *testing.T, path, clientID string) *sandbox.App {
 	return app
 }
 
+// newSandboxDB creates the database a sandbox started on path would, as
+// the commands that work on a sandbox's data need one.
+func newSandboxDB(t *testing.T, path string) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestAppCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.db")
 	db := "sqlite:" + path
+	newSandboxDB(t, path)
 
 	code, stdout, stderr := runCmd(t, "app", "create", "--db", db, "--name", "My App",
 		"--redirect-uri", "http://localhost:3000/oauth/callback", "--redirect-uri", "https://app.example/cb",
@@ -131,9 +146,27 @@ func TestAppCreate(t *testing.T) {
 		{[]string{"--redirect-uri", "https://x.example/cb"}, 2, "--name is required"},
 		{[]string{"--name", "X"}, 2, "--redirect-uri is required"},
 		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--distribution", "everyone"}, 2, "must be one of sub-account, agency, both"},
-		{[]string{"--name", "X", "--redirect-uri", "/relative/cb"}, 1, "must be an absolute URI"},
+		{[]string{"--name", "X", "--redirect-uri", "/relative/cb"}, 2, "must be an absolute URI"},
 		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--scopes", "contacts.readonly,contacts.all"}, 1, `unknown scope "contacts.all"`},
-		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--client-id", out.ClientID}, 1, "exists already"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--scopes", ""}, 2, "--scopes is empty"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--scopes", " , "}, 2, "--scopes is empty"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--base-url", "ftp://x"}, 2, "--base-url must start with http"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--webhook-url", "ftp://x"}, 2, "webhookUrl must be an absolute http(s) URL"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--client-id", "a b"}, 2, "clientId must be an app id"},
+		// Only absolute http(s) redirect URIs without a fragment.
+		{[]string{"--name", "X", "--redirect-uri", "javascript:alert(1)"}, 2, `"javascript:alert(1)" must be an http or https URL`},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--redirect-uri", "data:text/html,hi"}, 2, `"data:text/html,hi" must be an http or https URL`},
+		{[]string{"--name", "X", "--redirect-uri", "myapp://oauth"}, 2, "must be an http or https URL"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb#top"}, 2, "must not contain a fragment"},
+		{[]string{"--name", "X", "--redirect-uri", "https:///cb"}, 2, "has no host"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--company", "nope"}, 1, "company nope does not exist"},
+		// A taken client id, or a new one with a taken app id, names the clash.
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--client-id", out.ClientID}, 1,
+			"An app with client id " + out.ClientID + " exists already"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--client-id", out.AppID + "-other"}, 1,
+			"An app with app id " + out.AppID + " exists already (client id " + out.ClientID + ")"},
+		{[]string{"--name", "X", "--redirect-uri", "https://x.example/cb", "--client-id", out.AppID}, 1,
+			"An app with app id " + out.AppID + " exists already"},
 	} {
 		code, _, stderr := runCmd(t, append([]string{"app", "create", "--db", db}, tt.args...)...)
 		if code != tt.want || !strings.Contains(stderr, tt.msg) {
@@ -142,5 +175,61 @@ func TestAppCreate(t *testing.T) {
 		if strings.Contains(stderr, "sandbox error:") {
 			t.Errorf("%v: debugging form of the error shown: %q", tt.args, stderr)
 		}
+	}
+	// None of them registered an app.
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Read(context.Background(), func(tx sandbox.Tx) error {
+		apps, err := sandbox.ListApps(context.Background(), tx)
+		if len(apps) != 3 {
+			t.Errorf("%d apps after the refused creations, want 3", len(apps))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAppCreateNeedsDatabase: app create works on an existing sandbox's
+// database and creates none, neither at a --db that does not exist nor at
+// the default path when run from another directory.
+func TestAppCreateNeedsDatabase(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nonexist", "dir", "x.db")
+	args := []string{"app", "create", "--name", "X", "--redirect-uri", "https://x.example/cb"}
+	code, stdout, stderr := runCmd(t, append(args, "--db", "sqlite:"+missing)...)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "no sandbox database at "+missing) || !strings.Contains(stderr, "ghlkit dev") {
+		t.Errorf("missing --db: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nonexist")); !os.IsNotExist(err) {
+		t.Errorf("app create made %s: %v", filepath.Join(dir, "nonexist"), err)
+	}
+	// A bare path, and a directory.
+	if code, _, stderr := runCmd(t, append(args, "--db", filepath.Join(dir, "bare.db"))...); code != 1 || !strings.Contains(stderr, "no sandbox database at") {
+		t.Errorf("missing bare path: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, append(args, "--db", dir)...); code != 1 || !strings.Contains(stderr, "is a directory") {
+		t.Errorf("directory: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, append(args, "--db", "sqlite::memory:")...); code != 1 || !strings.Contains(stderr, "new, empty database") {
+		t.Errorf(":memory: exit %d, stderr %q", code, stderr)
+	}
+
+	// The default ./ghlkit-data/ghlkit.db, from a directory without one.
+	t.Chdir(dir)
+	code, _, stderr = runCmd(t, args...)
+	if code != 1 || !strings.Contains(stderr, "no sandbox database at ./ghlkit-data/ghlkit.db ("+filepath.Join(dir, "ghlkit-data", "ghlkit.db")+")") {
+		t.Errorf("default --db: exit %d, stderr %q", code, stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("app create left %v in %s", entries, dir)
 	}
 }

@@ -273,6 +273,7 @@ func runExitCases(t *testing.T, tests []exitCase) {
 func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "e.db")
+	newSandboxDB(t, filepath.Join(dir, "e.db"))
 	badYAML := writeFile(t, filepath.Join(dir, "bad.yaml"), "listen: [oops\n")
 	unknownKey := writeFile(t, filepath.Join(dir, "unknown.yaml"), "lissten: 127.0.0.1:0\n")
 	badValue := writeFile(t, filepath.Join(dir, "value.yaml"), "seed: everything\n")
@@ -317,6 +318,11 @@ func TestExitCodes(t *testing.T) {
 		{"port in use", nil, []string{"sandbox", "--db", db, "--listen", busy.Addr().String()}, 1, "cannot listen on " + busy.Addr().String()},
 		{"unknown location", nil, []string{"token", "create", "--location", "nope", "--db", db}, 1, "location nope does not exist"},
 		{"unknown company", nil, []string{"token", "create", "--company", "nope", "--db", db}, 1, "company nope does not exist"},
+		{"token missing db", nil, []string{"token", "create", "--company", "nope", "--db", filepath.Join(dir, "none", "x.db")}, 1, "no sandbox database at " + filepath.Join(dir, "none", "x.db")},
+		{"token unreachable postgres", nil, []string{"token", "create", "--company", "x", "--db", "postgres://ghlkit:s3cret@127.0.0.1:1/none?connect_timeout=5"}, 1, "cannot open database postgres://ghlkit:xxxxx@127.0.0.1:1/none"},
+		{"app unreachable postgres", nil, []string{"app", "create", "--name", "X", "--redirect-uri", "https://x.example/cb", "--db", "postgres://ghlkit:s3cret@127.0.0.1:1/none"}, 1, "cannot open database postgres://ghlkit:xxxxx@127.0.0.1:1/none"},
+		{"token empty scopes", nil, []string{"token", "create", "--company", "x", "--db", db, "--scopes", ""}, 2, "--scopes is empty"},
+		{"app javascript redirect", nil, []string{"app", "create", "--name", "X", "--redirect-uri", "javascript:alert(1)", "--db", db}, 2, "must be an http or https URL"},
 	})
 }
 

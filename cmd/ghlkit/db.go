@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/pflag"
 
 	"github.com/ghlkit/ghlkit/sandbox"
@@ -96,4 +101,91 @@ func (d dbTarget) open(ctx context.Context, log *slog.Logger) (sandbox.Store, er
 		return nil, fmt.Errorf("cannot open database %s: %w", d, err)
 	}
 	return st, nil
+}
+
+// openExisting opens the store of a sandbox that exists already, for the
+// commands that work on its data (token create, app create). Unlike open,
+// which creates a missing SQLite file, its directories and the schema (as
+// `ghlkit dev` and `ghlkit sandbox` want), it refuses a database that is
+// not there, touching nothing: a mistyped --db, or the default one looked
+// for from another directory, is an error rather than a new, empty
+// sandbox.
+func (d dbTarget) openExisting(ctx context.Context, log *slog.Logger) (sandbox.Store, error) {
+	if err := d.checkExists(ctx); err != nil {
+		return nil, err
+	}
+	return d.open(ctx, log)
+}
+
+// errNoSandboxDB is the error of checkExists for a missing database.
+var errNoSandboxDB = errors.New("no sandbox database")
+
+// checkExists reports whether the database holds a sandbox: the SQLite
+// file exists, or the PostgreSQL database (in the URL's search_path) has
+// the sandbox's schema. It creates nothing.
+func (d dbTarget) checkExists(ctx context.Context) error {
+	if d.driver == "postgres" {
+		ok, err := postgresHasSandbox(ctx, d.target)
+		if err != nil {
+			return fmt.Errorf("cannot open database %s: %w", d, err)
+		}
+		if !ok {
+			return fmt.Errorf("%w in %s: it has no sandbox tables in its search_path; start `ghlkit sandbox --db URL` on it first (that creates them), or fix the URL's database or search_path", errNoSandboxDB, d)
+		}
+		return nil
+	}
+	hint := "start one with `ghlkit dev` or `ghlkit sandbox` (they create it), or pass --db (or GHLKIT_DB) naming the database a sandbox uses"
+	if d.target == sqlite.Memory {
+		return fmt.Errorf("%w: %s is a new, empty database each time; %s", errNoSandboxDB, d, hint)
+	}
+	where := d.sqlitePath()
+	fi, err := os.Stat(d.target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w at %s: %s", errNoSandboxDB, where, hint)
+	case err != nil:
+		return fmt.Errorf("cannot open database %s: %w", d, err)
+	case fi.IsDir():
+		return fmt.Errorf("cannot open database %s: %s is a directory, not a SQLite file", d, where)
+	}
+	return nil
+}
+
+// postgresHasSandbox reports whether the database at url has the sandbox's
+// schema (its migrations table and its records table, where the store's
+// migrations put them), without creating it as opening the store would.
+func postgresHasSandbox(ctx context.Context, url string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbOpenTimeout)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return false, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('records') IS NOT NULL`).Scan(&ok)
+	return ok, err
+}
+
+// sqlitePath is the SQLite file for messages: as given, and absolute when
+// that differs, since a relative --db is relative to where ghlkit runs.
+func (d dbTarget) sqlitePath() string {
+	if abs, err := filepath.Abs(d.target); err == nil && abs != filepath.Clean(d.target) {
+		return d.target + " (" + abs + ")"
+	}
+	return d.target
+}
+
+// newSQLiteFile reports whether d is a SQLite file that does not exist yet,
+// so opening it creates a new database.
+func (d dbTarget) newSQLiteFile() bool {
+	if d.driver != "sqlite" || d.target == sqlite.Memory {
+		return false
+	}
+	_, err := os.Stat(d.target)
+	return errors.Is(err, fs.ErrNotExist)
 }

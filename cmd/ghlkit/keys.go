@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -53,6 +54,7 @@ func runKeys(cmd *cobra.Command, c *cli, o *keysOptions) error {
 		return &usageError{err}
 	}
 	ctx := cmd.Context()
+	created := db.newSQLiteFile()
 	st, err := db.open(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
@@ -64,6 +66,9 @@ func runKeys(cmd *cobra.Command, c *cli, o *keysOptions) error {
 	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
+	}
+	if created {
+		noteNewKeys(c.stderr, db)
 	}
 	switch {
 	case o.json:
@@ -77,4 +82,12 @@ func runKeys(cmd *cobra.Command, c *cli, o *keysOptions) error {
 		_, err = fmt.Fprint(c.stdout, keys.Ed25519PEM+keys.RSAPEM)
 	}
 	return err
+}
+
+// noteNewKeys tells that keys or trigger found no database and made one,
+// with new signing keys: by design (the keys may be printed before the
+// sandbox first starts), but a mistyped --db, or the default one from
+// another directory, would otherwise yield keys no sandbox signs with.
+func noteNewKeys(w io.Writer, db dbTarget) {
+	fmt.Fprintf(w, "ghlkit: note: there was no sandbox database at %s; created it with new signing keys, which a sandbox started with the same --db signs with\n", db.sqlitePath())
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ghlkit/ghlkit/webhook"
@@ -18,9 +19,15 @@ func TestKeys(t *testing.T) {
 	if err != nil || len(pubs) != 2 {
 		t.Fatalf("keys printed %d keys (%v):\n%s", len(pubs), err, first)
 	}
+	// A new database is made (the keys may be printed before the sandbox
+	// first starts), and said so, since a mistyped --db would otherwise
+	// print keys no sandbox signs with.
+	if !strings.Contains(errOut, "note: there was no sandbox database at "+strings.TrimPrefix(db, "sqlite:")) {
+		t.Errorf("no note about the new database: %q", errOut)
+	}
 	// The keys are kept: a second run (as a restarted sandbox) prints the same.
-	if _, again, _ := runCmd(t, "keys", "--db", db); again != first {
-		t.Error("the keys changed between runs")
+	if _, again, errOut := runCmd(t, "keys", "--db", db); again != first || errOut != "" {
+		t.Errorf("the keys changed between runs, or stderr %q", errOut)
 	}
 	_, ed, _ := runCmd(t, "keys", "--db", db, "--ed25519")
 	if _, err := webhook.ParseEd25519PublicKeyPEM([]byte(ed)); err != nil {

@@ -77,3 +77,31 @@ func TestSandboxOnPostgres(t *testing.T) {
 		t.Errorf("demo data loaded twice:\n%s", again.stderr)
 	}
 }
+
+// TestDataCommandsNeedPostgresSchema: token create and app create refuse a
+// PostgreSQL database (schema) a sandbox never ran on, and leave it empty.
+func TestDataCommandsNeedPostgresSchema(t *testing.T) {
+	db := postgresSchema(t)
+	for _, args := range [][]string{
+		{"token", "create", "--db", db, "--company", "5DP4iH6HLkQsiKESj6rh"},
+		{"app", "create", "--db", db, "--name", "X", "--redirect-uri", "https://x.example/cb"},
+	} {
+		code, stdout, stderr := runCmd(t, args...)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "no sandbox database in postgres://") || !strings.Contains(stderr, "ghlkit sandbox --db") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args[:2], code, stdout, stderr)
+		}
+	}
+	cfg, err := pgx.ParseConfig(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := stdlib.OpenDB(*cfg)
+	defer conn.Close()
+	var tables int
+	if err := conn.QueryRowContext(context.Background(), `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("%d tables created in the schema", tables)
+	}
+}

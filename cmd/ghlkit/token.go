@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,8 +38,10 @@ func newTokenCreateCmd(c *cli) *cobra.Command {
 server uses; it may be running) and print it. The token is stored only as a
 hash, so this is the one time it is shown.
 
-A location (sub-account) token needs --location; an agency token needs
---company and no --location. Scopes default to every scope.`,
+The database must exist: start the sandbox (ghlkit dev or ghlkit sandbox) on
+it first. A location (sub-account) token needs --location; an agency token
+needs --company and no --location. Without --scopes the token has every scope
+the sandbox knows; --scopes names them instead (an empty --scopes is refused).`,
 		Example: `  ghlkit token create --location ve9EPM428h8vShlRW1KT
   ghlkit token create --location ve9EPM428h8vShlRW1KT --scopes "contacts.readonly contacts.write" --name "CRM sync"
   ghlkit token create --company 5DP4iH6HLkQsiKESj6rh --json`,
@@ -48,7 +51,7 @@ A location (sub-account) token needs --location; an agency token needs
 	fs := cmd.Flags()
 	fs.StringVar(&o.location, "location", "", "location (sub-account) id the token acts for")
 	fs.StringVar(&o.company, "company", "", "company (agency) id: alone, mints an agency token")
-	fs.StringVar(&o.scopes, "scopes", "", `scopes, separated by commas or spaces (default: every scope)`)
+	fs.StringVar(&o.scopes, "scopes", "", `scopes, separated by commas or spaces (when not given: every scope)`)
 	fs.StringVar(&o.name, "name", "ghlkit token create", "a name to recognise the token by")
 	fs.BoolVar(&o.json, "json", false, "print the token and its details as JSON")
 	addDBFlag(fs, &o.db)
@@ -60,22 +63,53 @@ func splitScopes(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
+// scopesFlag reads the --scopes flag of cmd, whose value is v: nil when it
+// was not given (every scope), else the scopes it names, each one known to
+// the sandbox. A --scopes that names none is a usage error (exit 2), not a
+// request for every scope; an unknown scope fails the command (exit 1, as
+// README's exit codes have it), before any database is opened.
+func scopesFlag(cmd *cobra.Command, v string) ([]string, error) {
+	scopes := splitScopes(v)
+	if len(scopes) == 0 {
+		if cmd.Flags().Changed("scopes") {
+			return nil, usageErrorf("--scopes is empty: name at least one scope, or leave --scopes out for every scope")
+		}
+		return nil, nil
+	}
+	var unknown []string
+	for _, sc := range scopes {
+		if !sandbox.ScopeKnown(sc) {
+			unknown = append(unknown, strconv.Quote(sc))
+		}
+	}
+	if len(unknown) == 1 {
+		return nil, fmt.Errorf("--scopes: unknown scope %s", unknown[0])
+	} else if len(unknown) > 1 {
+		return nil, fmt.Errorf("--scopes: unknown scopes %s", strings.Join(unknown, ", "))
+	}
+	return scopes, nil
+}
+
 func tokenCreate(cmd *cobra.Command, c *cli, o *tokenCreateOptions) error {
 	if o.location == "" && o.company == "" {
 		return usageErrorf("give --location for a location token or --company for an agency token")
+	}
+	scopes, err := scopesFlag(cmd, o.scopes)
+	if err != nil {
+		return err
 	}
 	db, err := parseDB(o.db)
 	if err != nil {
 		return &usageError{err}
 	}
 	ctx := cmd.Context()
-	st, err := db.open(ctx, slog.New(slog.DiscardHandler))
+	st, err := db.openExisting(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	secret, tok, err := sandbox.CreatePrivateToken(ctx, st, sandbox.PITParams{
-		LocationID: o.location, CompanyID: o.company, Scopes: splitScopes(o.scopes), Name: o.name,
+		LocationID: o.location, CompanyID: o.company, Scopes: scopes, Name: o.name,
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,8 +62,44 @@ func TestTokenCreate(t *testing.T) {
 	if code, _, stderr := runCmd(t, "token", "create", "--db", db, "--location", seed.LocationID, "--company", "someone-else"); code != 1 || !strings.Contains(stderr, "belongs to another company") {
 		t.Errorf("mismatched company: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runCmd(t, "token", "create", "--db", db, "--location", seed.LocationID, "--scopes", "contacts.readonly,contacts.everything"); code != 1 || !strings.Contains(stderr, `unknown scope "contacts.everything"`) {
-		t.Errorf("unknown scope: exit %d: %s", code, stderr)
+	for _, tt := range []struct {
+		scopes string
+		code   int
+		msg    string
+	}{
+		{"contacts.readonly,contacts.everything", 1, `--scopes: unknown scope "contacts.everything"`},
+		{"contacts.all locations.everything", 1, `--scopes: unknown scopes "contacts.all", "locations.everything"`},
+		// An explicitly empty --scopes is not "every scope".
+		{"", 2, "--scopes is empty"},
+		{" ,\t", 2, "--scopes is empty"},
+	} {
+		code, stdout, stderr := runCmd(t, "token", "create", "--db", db, "--location", seed.LocationID, "--scopes", tt.scopes)
+		if code != tt.code || stdout != "" || !strings.Contains(stderr, tt.msg) {
+			t.Errorf("--scopes %q: exit %d (want %d), stdout %q, stderr %q", tt.scopes, code, tt.code, stdout, stderr)
+		}
+	}
+	// Without --scopes, the token has every scope.
+	code, stdout, stderr = runCmd(t, "token", "create", "--db", db, "--location", seed.LocationID, "--json")
+	var all struct{ Scopes []string }
+	if code != 0 || json.Unmarshal([]byte(stdout), &all) != nil || len(all.Scopes) != len(sandbox.AllScopes()) {
+		t.Errorf("no --scopes: exit %d, %d scopes, stderr %q", code, len(all.Scopes), stderr)
+	}
+	// The refused requests minted nothing: the seed's two tokens and the
+	// three above.
+	st, err = sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Read(context.Background(), func(tx sandbox.Tx) error {
+		n, err := tx.CountRecords(context.Background(), sandbox.RecordQuery{Kind: sandbox.KindToken})
+		if n != 5 {
+			t.Errorf("%d tokens stored, want 5", n)
+		}
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	addr := freeAddr(t)
@@ -79,5 +116,40 @@ func TestTokenCreate(t *testing.T) {
 	}
 	if res := s.get(t, addr, "/companies/"+seed.CompanyID, agency.Token); res.StatusCode != 200 {
 		t.Errorf("agency token: GET company %d", res.StatusCode)
+	}
+}
+
+// TestTokenCreateNeedsDatabase: token create works on an existing
+// sandbox's database and creates none, at a --db that does not exist or at
+// the default path when run from another directory.
+func TestTokenCreateNeedsDatabase(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nonexist", "dir", "x.db")
+	code, stdout, stderr := runCmd(t, "token", "create", "--location", "ve9EPM428h8vShlRW1KT", "--db", "sqlite:"+missing)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "no sandbox database at "+missing) ||
+		!strings.Contains(stderr, "start one with `ghlkit dev` or `ghlkit sandbox`") || !strings.Contains(stderr, "--db") {
+		t.Errorf("missing --db: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nonexist")); !os.IsNotExist(err) {
+		t.Errorf("token create made %s: %v", filepath.Join(dir, "nonexist"), err)
+	}
+	t.Run("GHLKIT_DB", func(t *testing.T) {
+		t.Setenv("GHLKIT_DB", "sqlite:"+missing)
+		if code, _, stderr := runCmd(t, "token", "create", "--company", "5DP4iH6HLkQsiKESj6rh"); code != 1 || !strings.Contains(stderr, "no sandbox database at "+missing) {
+			t.Errorf("missing GHLKIT_DB: exit %d, stderr %q", code, stderr)
+		}
+	})
+
+	t.Chdir(dir)
+	code, _, stderr = runCmd(t, "token", "create", "--location", "ve9EPM428h8vShlRW1KT")
+	if code != 1 || !strings.Contains(stderr, "no sandbox database at ./ghlkit-data/ghlkit.db ("+filepath.Join(dir, "ghlkit-data", "ghlkit.db")+")") {
+		t.Errorf("default --db: exit %d, stderr %q", code, stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("token create left %v in %s", entries, dir)
 	}
 }

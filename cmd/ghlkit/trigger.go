@@ -126,6 +126,7 @@ func runTrigger(cmd *cobra.Command, c *cli, o *triggerOptions, args []string) er
 		if err != nil {
 			return &usageError{err}
 		}
+		created := db.newSQLiteFile()
 		st, err := db.open(cmd.Context(), slog.New(slog.DiscardHandler))
 		if err != nil {
 			return err
@@ -134,6 +135,9 @@ func runTrigger(cmd *cobra.Command, c *cli, o *triggerOptions, args []string) er
 		st.Close()
 		if err != nil {
 			return err
+		}
+		if created {
+			noteNewKeys(c.stderr, db)
 		}
 		signers = keys.Signers(true)
 	}
