@@ -220,16 +220,24 @@ func TestAppCreateNeedsDatabase(t *testing.T) {
 	}
 
 	// The default ./ghlkit-data/ghlkit.db, from a directory without one.
+	wantNoDefaultDB(t, dir, args...)
+}
+
+// wantNoDefaultDB runs a command that needs an existing sandbox in dir,
+// which has none: it must fail naming the default database and leave dir
+// as it was (empty).
+func wantNoDefaultDB(t *testing.T, dir string, args ...string) {
+	t.Helper()
 	t.Chdir(dir)
-	code, _, stderr = runCmd(t, args...)
+	code, _, stderr := runCmd(t, args...)
 	if code != 1 || !strings.Contains(stderr, "no sandbox database at ./ghlkit-data/ghlkit.db ("+filepath.Join(dir, "ghlkit-data", "ghlkit.db")+")") {
-		t.Errorf("default --db: exit %d, stderr %q", code, stderr)
+		t.Errorf("%s with the default --db: exit %d, stderr %q", strings.Join(args[:2], " "), code, stderr)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(entries) != 0 {
-		t.Errorf("app create left %v in %s", entries, dir)
+		t.Errorf("%s left %v in %s", strings.Join(args[:2], " "), entries, dir)
 	}
 }

@@ -140,16 +140,5 @@ func TestTokenCreateNeedsDatabase(t *testing.T) {
 		}
 	})
 
-	t.Chdir(dir)
-	code, _, stderr = runCmd(t, "token", "create", "--location", "ve9EPM428h8vShlRW1KT")
-	if code != 1 || !strings.Contains(stderr, "no sandbox database at ./ghlkit-data/ghlkit.db ("+filepath.Join(dir, "ghlkit-data", "ghlkit.db")+")") {
-		t.Errorf("default --db: exit %d, stderr %q", code, stderr)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 0 {
-		t.Errorf("token create left %v in %s", entries, dir)
-	}
+	wantNoDefaultDB(t, dir, "token", "create", "--location", "ve9EPM428h8vShlRW1KT")
 }
