@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -217,6 +218,36 @@ func TestAppCreateNeedsDatabase(t *testing.T) {
 	}
 	if code, _, stderr := runCmd(t, append(args, "--db", "sqlite::memory:")...); code != 1 || !strings.Contains(stderr, "new, empty database") {
 		t.Errorf(":memory: exit %d, stderr %q", code, stderr)
+	}
+
+	// A file that is not a sandbox's database (not SQLite at all, or SQLite
+	// without the sandbox's tables) is refused and left as it was.
+	notDB := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notDB, []byte("just some text, not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	otherDB := filepath.Join(t.TempDir(), "other.db")
+	func() {
+		db, err := sql.Open("sqlite", otherDB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TABLE notes (body TEXT)`); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for _, path := range []string{notDB, otherDB} {
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCmd(t, append(args, "--db", "sqlite:"+path)...); code != 1 || !strings.Contains(stderr, "no sandbox database at "+path) {
+			t.Errorf("%s: exit %d, stderr %q", filepath.Base(path), code, stderr)
+		}
+		if after, _ := os.ReadFile(path); string(after) != string(before) {
+			t.Errorf("%s changed by a refused app create", filepath.Base(path))
+		}
 	}
 
 	// The default ./ghlkit-data/ghlkit.db, from a directory without one.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -148,7 +149,28 @@ func (d dbTarget) checkExists(ctx context.Context) error {
 	case fi.IsDir():
 		return fmt.Errorf("cannot open database %s: %s is a directory, not a SQLite file", d, where)
 	}
+	ok, err := sqliteHasSandbox(ctx, d.target)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w at %s: it is not a SQLite database a sandbox made (%v); %s", errNoSandboxDB, where, err, hint)
+	case !ok:
+		return fmt.Errorf("%w at %s: it has no sandbox tables; %s", errNoSandboxDB, where, hint)
+	}
 	return nil
+}
+
+// sqliteHasSandbox reports whether the SQLite file at path has the
+// sandbox's schema, opening it read-only so that nothing is written to a
+// file that turns out to be something else.
+func sqliteHasSandbox(ctx context.Context, path string) (bool, error) {
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'records')`).Scan(&n)
+	return n == 2, err
 }
 
 // postgresHasSandbox reports whether the database at url has the sandbox's
