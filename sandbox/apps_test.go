@@ -3,7 +3,6 @@ package sandbox_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,28 +78,14 @@ func TestConsentRefusesUnsafeStoredRedirect(t *testing.T) {
 		}
 		q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect}, "scope": {"contacts.readonly"}, "state": {"s"}}
 		for name, send := range map[string]func() (*http.Response, string){
-			"GET": func() (*http.Response, string) {
-				res, err := noRedirect.Get(e.HTTP.URL + "/oauth/chooselocation?" + q.Encode())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				raw, _ := io.ReadAll(res.Body)
-				return res, string(raw)
-			},
+			"GET": func() (*http.Response, string) { return consentPage(t, e, q) },
 			"GET with a bad scope": func() (*http.Response, string) {
 				bad := url.Values{}
 				for k, v := range q {
 					bad[k] = v
 				}
 				bad.Set("scope", "not.a.scope")
-				res, err := noRedirect.Get(e.HTTP.URL + "/oauth/chooselocation?" + bad.Encode())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				raw, _ := io.ReadAll(res.Body)
-				return res, string(raw)
+				return consentPage(t, e, bad)
 			},
 			"POST approve": func() (*http.Response, string) {
 				f := url.Values{"target": {"location:" + e.L1}, "action": {"approve"}, "csrf_token": {"0.x"}}

@@ -119,6 +119,19 @@ func getConsent(t *testing.T, pageURL string) (*http.Response, consentForm) {
 // noRedirect is a client that returns redirects instead of following them.
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
+// consentPage loads the consent page with query q, without following a
+// redirect.
+func consentPage(t *testing.T, e *testEnv, q url.Values) (*http.Response, string) {
+	t.Helper()
+	res, err := noRedirect.Get(e.HTTP.URL + "/oauth/chooselocation?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res, string(raw)
+}
+
 // postConsent submits the consent form without following the redirect.
 func postConsent(t *testing.T, e *testEnv, form url.Values, headers map[string]string) (*http.Response, string) {
 	t.Helper()
@@ -541,15 +554,7 @@ func TestConsentPageErrors(t *testing.T) {
 	e := newTestEnv(t, func(c *sandbox.Config) { c.Now = clock.Now })
 	app := newOAuthApp(t, e, "https://app.example.com/cb", map[string]any{"redirectUris": []string{"https://app.example.com/cb", "https://app.example.com/other"}})
 	app.Redirect = "https://app.example.com/cb"
-	page := func(q url.Values) (*http.Response, string) {
-		res, err := noRedirect.Get(e.HTTP.URL + "/oauth/chooselocation?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		return res, string(raw)
-	}
+	page := func(q url.Values) (*http.Response, string) { return consentPage(t, e, q) }
 	good := func() url.Values {
 		return url.Values{"response_type": {"code"}, "client_id": {app.ClientID}, "redirect_uri": {app.Redirect}, "scope": {"contacts.readonly"}, "state": {"abc"}}
 	}
