@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghlkit/sandbox"
 	"github.com/ghlkit/ghlkit/sandbox/sqlite"
@@ -169,5 +172,47 @@ func TestStatementCacheNested(t *testing.T) {
 		if got := append([]string{first}, rest...); len(got) != 2 {
 			t.Fatalf("outer query after nested one: %v", got)
 		}
+	}
+}
+
+// TestSearchPageMemory: a JSON search page whose first contact is huge
+// reserves room for what it reads, not for a whole page of such contacts.
+func TestSearchPageMemory(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "sandbox.db"))
+	big := &sandbox.Contact{ID: "big", LocationID: "loc", FirstName: strings.Repeat("x", 500<<10), Tags: []string{}, CustomFields: []sandbox.CustomFieldValue{}}
+	small := &sandbox.Contact{ID: "small", LocationID: "loc", FirstName: "Small", Tags: []string{}, CustomFields: []sandbox.CustomFieldValue{}}
+	big.DateAdded.Time = time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	small.DateAdded.Time = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.Write(ctx, func(tx sandbox.Tx) error {
+		if err := tx.InsertContact(ctx, big); err != nil {
+			return err
+		}
+		return tx.InsertContact(ctx, small)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	search := func() *sandbox.ContactPage {
+		var p *sandbox.ContactPage
+		if err := s.Read(ctx, func(tx sandbox.Tx) error {
+			var err error
+			p, err = tx.SearchContacts(ctx, sandbox.ContactQuery{LocationID: "loc", Limit: 100, JSON: true})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	search() // warm the statement cache
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	p := search()
+	runtime.ReadMemStats(&after)
+	if len(p.JSON) != 2 || p.Total != 2 {
+		t.Fatalf("page: %d documents, total %d", len(p.JSON), p.Total)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+		t.Errorf("a page with one 500 KiB contact allocated %d MiB", n>>20)
 	}
 }

@@ -17,6 +17,9 @@ import (
 // maxFilterDepth bounds the nesting of filter groups.
 const maxFilterDepth = 32
 
+// maxArenaPresize bounds the buffer a JSON search page reserves up front.
+const maxArenaPresize = 256 << 10
+
 // SearchContacts implements sandbox.Tx. The filter tree compiles to one SQL
 // WHERE clause with bound arguments; tags and custom fields are matched with
 // subqueries on their side tables. Rules beyond those of sandbox.ContactQuery:
@@ -125,12 +128,13 @@ func (t *tx) SearchContacts(ctx context.Context, q sandbox.ContactQuery) (*sandb
 			}
 			if arena == nil {
 				// Room for a full page of documents the size of the
-				// first, so that the buffer rarely grows.
+				// first, so that the buffer rarely grows; capped, so that
+				// one huge first contact does not reserve a page of them.
 				n := 16
 				if q.Limit > 0 {
 					n = min(q.Limit, 100)
 				}
-				arena = make([]byte, 0, len(doc)*n+len(doc)/2*n)
+				arena = make([]byte, 0, min(len(doc)*n+len(doc)/2*n, maxArenaPresize))
 			}
 			arena = append(arena, doc...)
 			ends = append(ends, len(arena))
