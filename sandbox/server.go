@@ -431,8 +431,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *Request, rt *route) error {
 	// A request with a valid token counts against its bucket whatever its
 	// fate, as at GHL's gateway; its answer, error or not, carries the
 	// bucket's headers.
+	// An operation the spec leaves unsecured that is called with a bearer
+	// token (the contacts bulk operations, whose handlers then demand
+	// one) counts against that token's bucket too.
 	var authErr error
-	if rt.op.Secured {
+	if rt.op.Secured || strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		r.Auth, authErr = s.authenticate(r.Context(), r.Header.Get("Authorization"))
 		if r.Auth != nil && s.cfg.RateLimit.Enabled {
 			st := s.limiter.Allow(r.Context(), r.Auth.RateKey())
