@@ -633,8 +633,24 @@ func normalizeContactSearchPhones(ctx context.Context, tx Tx, locationID string,
 				f.Value = searchPhoneValue(f.Value, country)
 			}
 		case OpContains, OpNotContains:
-			if v, ok := f.Value.(string); ok {
-				f.Value = searchPhoneFragment(v)
+			v, ok := f.Value.(string)
+			if !ok {
+				return
+			}
+			frag := searchPhoneFragment(v)
+			f.Value = frag
+			// A national fragment with its trunk prefix ("020 7946" in
+			// the UK) is also looked for in international form
+			// ("+44207946"), since stored phones have no trunk prefix.
+			if intl := internationalFragment(frag, country); intl != "" {
+				group := "OR"
+				if f.Operator == OpNotContains {
+					group = "AND"
+				}
+				*f = Filter{Group: group, Filters: []Filter{
+					{Field: "phone", Operator: f.Operator, Value: frag},
+					{Field: "phone", Operator: f.Operator, Value: intl},
+				}}
 			}
 		}
 	}
@@ -696,6 +712,23 @@ func searchPhoneFragment(v string) string {
 		return v
 	}
 	return b.String()
+}
+
+// internationalFragment returns a digits-only contains fragment that begins
+// with country's trunk prefix in international form ("0207946" in GB →
+// "+44207946"), or "" when it does not begin with one (or the trunk is the
+// calling code itself, as in North America, where the fragment already
+// matches).
+func internationalFragment(frag, country string) string {
+	plan, ok := phoneCountries[strings.ToUpper(country)]
+	if !ok || plan.trunk == "" || plan.trunk == plan.code || strings.HasPrefix(frag, "+") {
+		return ""
+	}
+	rest, ok := strings.CutPrefix(frag, plan.trunk)
+	if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" {
+		return ""
+	}
+	return "+" + plan.code + rest
 }
 
 // searchContacts serves POST /contacts/search: {contacts, total}, each

@@ -537,6 +537,19 @@ func TestSearchContactsPhoneForms(t *testing.T) {
 	if got := search(e.TokL1, e.L1, phone("eq", "020 7946 0958")); len(got) != 0 {
 		t.Errorf("GB number in L1: %v", got)
 	}
+	// contains: a national fragment with the trunk 0 is also looked for in
+	// international form; one that only contains a 0 still matches as is.
+	for _, frag := range []string{"020-7946-0958", "020 7946", "0958", "+44 20 79", "7946"} {
+		if got := search(e.TokL2, e.L2, phone("contains", frag)); !slices.Equal(got, []string{gb["id"].(string)}) {
+			t.Errorf("GB contains %q: %v", frag, got)
+		}
+		if got := search(e.TokL2, e.L2, phone("not_contains", frag)); slices.Contains(got, gb["id"].(string)) {
+			t.Errorf("GB not_contains %q: %v has the contact", frag, got)
+		}
+	}
+	if got := search(e.TokL2, e.L2, phone("not_contains", "030")); !slices.Contains(got, gb["id"].(string)) {
+		t.Errorf("GB not_contains 030: %v lacks the contact", got)
+	}
 	// The duplicate search agrees.
 	dup := e.do("GET", "/contacts/search/duplicate?locationId="+e.L1+"&number="+url.QueryEscape("(415) 555-0199"), e.TokL1, nil).mustStatus(t, 200).JSON(t)
 	if c, _ := dup["contact"].(map[string]any); c == nil || c["id"] != us {
