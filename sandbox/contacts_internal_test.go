@@ -75,3 +75,25 @@ func TestEmitEventPayload(t *testing.T) {
 		t.Errorf("event %+v", e)
 	}
 }
+
+// TestCloneContactCoversEveryReference: cloneContact copies reference-typed
+// fields one by one, so a new slice, map or pointer field of Contact must
+// be added to it (and to this list) or it would be shared silently.
+func TestCloneContactCoversEveryReference(t *testing.T) {
+	cloned := map[string]bool{"Tags": true, "DndSettings": true, "InboundDndSettings": true, "CustomFields": true,
+		"Followers": true, "AttributionSource": true, "Attachments": true}
+	typ := reflect.TypeFor[Contact]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface:
+			if !cloned[f.Name] {
+				t.Errorf("Contact.%s (%s) is a reference cloneContact does not copy", f.Name, f.Type)
+			}
+			delete(cloned, f.Name)
+		}
+	}
+	for name := range cloned {
+		t.Errorf("Contact has no reference field %s any more; update cloneContact and this list", name)
+	}
+}
