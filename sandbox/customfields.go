@@ -715,6 +715,9 @@ func (s *Server) deleteCustomField(ctx context.Context, tx Tx, f *CustomField) e
 	if err := tx.DeleteRecord(ctx, KindCustomField, f.ID); err != nil {
 		return err
 	}
+	if (f.Model != "" && f.Model != "contact") || (f.ObjectKey != "" && f.ObjectKey != "contact") {
+		return nil // an opportunity's or custom object's field: no contact holds it
+	}
 	has := &Filter{Field: CustomFieldPrefix + f.ID, Operator: OpExists}
 	return s.updateLocationContacts(ctx, tx, f.LocationID, has, func(c *Contact) (contactChange, bool) {
 		n := len(c.CustomFields)
