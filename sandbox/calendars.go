@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -292,16 +293,27 @@ func (s *Server) getFreeSlots(w http.ResponseWriter, r *Request) error {
 	return nil
 }
 
+// decimalNumber is a number written in decimal: an optional sign, digits
+// with an optional fraction, an optional exponent. ParseFloat alone would
+// also take "1_000", "0x1p4", "Inf" and "NaN".
+var decimalNumber = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 // epochMillisParam parses a required query parameter holding epoch
 // milliseconds, adding GHL's validation message to problems when it is
-// missing or not a number.
+// missing or not a decimal number.
 func epochMillisParam(r *Request, name string, problems *[]string) (time.Time, bool) {
 	v := strings.TrimSpace(r.Query(name))
 	if v == "" {
 		*problems = append(*problems, name+" should not be empty")
 		return time.Time{}, false
 	}
-	f, err := strconv.ParseFloat(v, 64)
+	var f float64
+	var err error
+	if !decimalNumber.MatchString(v) {
+		err = strconv.ErrSyntax
+	} else {
+		f, err = strconv.ParseFloat(v, 64)
+	}
 	// ±8.64e15 ms is the range of a JavaScript Date.
 	if err != nil || math.IsNaN(f) || math.Abs(f) > 8.64e15 {
 		*problems = append(*problems, name+" must be a number conforming to the specified constraints")
@@ -435,12 +447,37 @@ func calendarOf(rec *Record) (*Calendar, error) {
 }
 
 // PutCalendar stores a calendar of a location (inserting or replacing it),
-// for the admin API and tests.
+// for the admin API, the demo seed and tests. A replaced calendar keeps its
+// creation time, and so its place in the oldest-first list.
 func PutCalendar(ctx context.Context, tx Tx, companyID string, c *Calendar) error {
+	return putCalendarAt(ctx, tx, companyID, c, time.Time{})
+}
+
+// putCalendarAt is PutCalendar with the creation time of a new calendar
+// (zero: now).
+func putCalendarAt(ctx context.Context, tx Tx, companyID string, c *Calendar, created time.Time) error {
 	if c.ID == "" {
 		c.ID = NewID()
 	}
-	return PutRecordOf(ctx, tx, Record{Kind: KindCalendar, ID: c.ID, LocationID: c.LocationID, CompanyID: companyID}, c)
+	rec := Record{Kind: KindCalendar, ID: c.ID, LocationID: c.LocationID, CompanyID: companyID, CreatedAt: created}
+	if err := keepCreatedAt(ctx, tx, &rec); err != nil {
+		return err
+	}
+	return PutRecordOf(ctx, tx, rec, c)
+}
+
+// keepCreatedAt gives rec the creation time of the record it replaces, if
+// there is one.
+func keepCreatedAt(ctx context.Context, tx Tx, rec *Record) error {
+	old, err := tx.GetRecord(ctx, rec.Kind, rec.ID)
+	switch {
+	case IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	}
+	rec.CreatedAt = old.CreatedAt
+	return nil
 }
 
 // SlotQuery asks a calendar for its free slots.

@@ -339,9 +339,14 @@ func TestFreeSlotsErrors(t *testing.T) {
 	wantAPIError(t, r, 422, "startDate should not be empty")
 	wantAPIError(t, r, 422, "endDate should not be empty")
 	wantAPIError(t, calDo(e, path(res.CalendarID, url.Values{"startDate": {ms(start)}}), e.TokL1), 422, "endDate should not be empty")
-	for _, bad := range []string{"abc", "2026-03-10", "1e300", "NaN"} {
+	// Only decimal numbers: not Go's other float syntaxes.
+	for _, bad := range []string{"abc", "2026-03-10", "1e300", "NaN", "nan", "inf", "+Inf", "-infinity", "1_772_352_000_000", "0x1p4", "0x19c", "0b1", "0o17",
+		"1e", "e5", ".", "+", "1.5.2", "12 34"} {
 		wantAPIError(t, calDo(e, path(res.CalendarID, url.Values{"startDate": {bad}, "endDate": {ms(start)}}), e.TokL1), 422,
 			"startDate must be a number conforming to the specified constraints")
+	}
+	for _, good := range []string{"+1772352000000", "1772352000000.", "1772352000000.25", "1.772352e12", "1.772352E+12", "0177235200000e1"} {
+		calDo(e, path(res.CalendarID, url.Values{"startDate": {good}, "endDate": {ms(start + day)}}), e.TokL1).mustStatus(t, 200)
 	}
 	wantAPIError(t, calDo(e, path(res.CalendarID, url.Values{"startDate": {ms(start)}, "endDate": {"soon"}}), e.TokL1), 422, "endDate must be a number")
 	for _, tz := range []string{"Mars/Olympus", "Local", "../../etc/passwd"} {
@@ -449,6 +454,17 @@ func TestCalendarFreeSlotsCapacity(t *testing.T) {
 		{"closing at midnight", func(c *sandbox.Calendar, q *sandbox.SlotQuery) {
 			c.OpenHours = []sandbox.CalendarOpenHour{{DaysOfTheWeek: []int{1}, Hours: []sandbox.CalendarHour{{OpenHour: 23}}}}
 		}, []string{"23:00", "23:30"}},
+		// Overlapping ranges list each slot once, in order.
+		{"overlapping weekly hours", func(c *sandbox.Calendar, q *sandbox.SlotQuery) {
+			c.OpenHours = append(slices.Clone(c.OpenHours), sandbox.CalendarOpenHour{DaysOfTheWeek: []int{1, 2},
+				Hours: []sandbox.CalendarHour{{OpenHour: 10, CloseHour: 13}, {OpenHour: 11, OpenMinute: 15, CloseHour: 12}}})
+		}, []string{"09:00", "09:30", "10:00", "10:30", "11:00", "11:15", "11:30", "12:00", "12:30"}},
+		{"overlapping custom hours of a date", func(c *sandbox.Calendar, q *sandbox.SlotQuery) {
+			c.Availabilities = []sandbox.CalendarAvailability{
+				{Date: "2026-06-15T00:00:00.000Z", Hours: []sandbox.CalendarHour{{OpenHour: 14, CloseHour: 15}}},
+				{Date: "2026-06-15T00:00:00.000Z", Hours: []sandbox.CalendarHour{{OpenHour: 14, CloseHour: 16}, {OpenHour: 15, CloseHour: 16}}},
+			}
+		}, []string{"14:00", "14:30", "15:00", "15:30"}},
 	}
 	for _, tc := range cases {
 		c := base
@@ -457,5 +473,68 @@ func TestCalendarFreeSlotsCapacity(t *testing.T) {
 		if got := clock(c.FreeSlots(qc)); !slices.Equal(got, tc.slots) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.slots)
 		}
+	}
+}
+
+// TestFreeSlotsZoneFallback: a location without a time zone, or with one
+// this machine doesn't know, has its calendar's hours in UTC; overlapping
+// hours list each slot once.
+func TestFreeSlotsZoneFallback(t *testing.T) {
+	e := newTestEnv(t)
+	cal := &sandbox.Calendar{Name: "Fallback", LocationID: e.L3, IsActive: true, OpenHours: []sandbox.CalendarOpenHour{
+		{DaysOfTheWeek: []int{1}, Hours: []sandbox.CalendarHour{{OpenHour: 9, CloseHour: 10}}},
+		{DaysOfTheWeek: []int{1}, Hours: []sandbox.CalendarHour{{OpenHour: 9, OpenMinute: 30, CloseHour: 10, CloseMinute: 30}}},
+	}}
+	putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error { return sandbox.PutCalendar(ctx, tx, e.C2, cal) })
+	monday := time.Date(2030, 6, 3, 0, 0, 0, 0, time.UTC) // a Monday
+	inZone := func(name string) map[string][]string {
+		t.Helper()
+		z := mustZone(t, name)
+		return map[string][]string{"2030-06-03": {
+			time.Date(2030, 6, 3, 9, 0, 0, 0, z).Format(sandbox.SlotTimeLayout),
+			time.Date(2030, 6, 3, 9, 30, 0, 0, z).Format(sandbox.SlotTimeLayout),
+			time.Date(2030, 6, 3, 10, 0, 0, 0, z).Format(sandbox.SlotTimeLayout),
+		}}
+	}
+	// The location's zone while it has one this machine knows.
+	from, to := monday.Add(-12*time.Hour), monday.Add(36*time.Hour)
+	if got, want := slotsOf(t, e, e.TokL3, cal.ID, from, to, ""), inZone("America/New_York"); !reflect.DeepEqual(got, want) {
+		t.Errorf("America/New_York: %v, want %v", got, want)
+	}
+	for _, tz := range []string{"", "Mars/Olympus", "Local"} {
+		putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error {
+			return sandbox.PutRecordOf(ctx, tx, sandbox.Record{Kind: sandbox.KindLocation, ID: e.L3, LocationID: e.L3, CompanyID: e.C2},
+				&sandbox.Location{ID: e.L3, CompanyID: e.C2, Name: "Location Three", Timezone: tz})
+		})
+		if got, want := slotsOf(t, e, e.TokL3, cal.ID, from, to, ""), inZone("UTC"); !reflect.DeepEqual(got, want) {
+			t.Errorf("timezone %q: %v, want %v", tz, got, want)
+		}
+	}
+}
+
+// TestPutCalendarReplaceKeepsOrder: replacing a calendar keeps its place in
+// the oldest-first list.
+func TestPutCalendarReplaceKeepsOrder(t *testing.T) {
+	e := newTestEnv(t)
+	first, second := &sandbox.Calendar{Name: "First", LocationID: e.L1}, &sandbox.Calendar{Name: "Second", LocationID: e.L1}
+	list := func() []string {
+		t.Helper()
+		var out []string
+		for _, c := range calDo(e, "/calendars/?locationId="+e.L1, e.TokL1).mustStatus(t, 200).JSON(t)["calendars"].([]any) {
+			out = append(out, c.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	for _, c := range []*sandbox.Calendar{first, second} {
+		putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error { return sandbox.PutCalendar(ctx, tx, e.C1, c) })
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := list(); !slices.Equal(got, []string{"First", "Second"}) {
+		t.Fatalf("calendars = %v", got)
+	}
+	first.Name = "First, renamed"
+	putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error { return sandbox.PutCalendar(ctx, tx, e.C1, first) })
+	if got := list(); !slices.Equal(got, []string{"First, renamed", "Second"}) {
+		t.Errorf("calendars after a replace = %v", got)
 	}
 }

@@ -1979,11 +1979,7 @@ func (s *Server) createContactTask(w http.ResponseWriter, r *Request) error {
 			return err
 		}
 		task.ContactID = c.ID
-		rec := Record{Kind: KindTask, ID: task.ID, LocationID: c.LocationID, CompanyID: loc.CompanyID, ParentID: c.ID, CreatedAt: now.Time, UpdatedAt: now.Time}
-		if err := PutRecordOf(ctx, tx, rec, task); err != nil {
-			return err
-		}
-		return s.Emit(ctx, tx, "TaskCreate", c.LocationID, loc.CompanyID, task)
+		return s.putContactTask(ctx, tx, c.LocationID, loc.CompanyID, task)
 	})
 	if err != nil {
 		return err

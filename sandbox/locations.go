@@ -302,7 +302,7 @@ func (s *Server) putLocation(w http.ResponseWriter, r *Request) error {
 
 // locationOwnedKinds are the records that belong to a location and go with
 // it when it is deleted.
-var locationOwnedKinds = []Kind{KindTag, KindCustomField, KindCustomFieldFolder, KindCustomValue, KindNote, KindTask, KindRecurringTask, KindCustomFieldFile}
+var locationOwnedKinds = []Kind{KindTag, KindCustomField, KindCustomFieldFolder, KindCustomValue, KindNote, KindTask, KindRecurringTask, KindCustomFieldFile, KindCalendar, KindPipeline}
 
 // deleteLocation serves DELETE /locations/{locationId}?deleteTwilioAccount=
 // (agency) → {success, message}. The location's contacts, tags, custom

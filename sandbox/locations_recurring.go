@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -205,17 +206,6 @@ func idList(raw json.RawMessage, field string) ([]string, bool, []string) {
 	return ids, true, msgs
 }
 
-// distinct returns ids without repeats, in their first order.
-func distinct(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !oneOf(id, out) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // maxRRuleNumber bounds the numbers of a rule: an int32 is more than any
 // real rule needs and keeps the date arithmetic far from overflow.
 const maxRRuleNumber = math.MaxInt32
@@ -310,20 +300,17 @@ func (o *RRuleOptions) firstOccurrence() (time.Time, bool) {
 		return t, true
 	}
 	if o.IntervalType == "hourly" {
-		// Every interval-th hour from the start; the day parts filter.
-		step := time.Duration(interval) * time.Hour
-		if interval > 24*366 {
-			step = 0 // a later hour is beyond any useful range
-		}
-		for k, t := 0, start; k < 100_000 && t.Year() <= 9999; k, t = k+1, t.Add(step) {
+		// Every interval-th hour from the start; the day parts filter. The
+		// step is added in seconds: interval hours (at most MaxInt32) can be
+		// more than a time.Duration holds, and a step of centuries still
+		// lands before year 10000 when the start is early enough.
+		step := int64(interval) * 3600
+		for k, t := 0, start; k < 100_000 && t.Year() <= 9999; k, t = k+1, time.Unix(t.Unix()+step, int64(t.Nanosecond())).UTC() {
 			if !o.EndDate.IsZero() && t.After(o.EndDate.Time) {
 				break
 			}
 			if matches(t) {
 				return t, true
-			}
-			if step == 0 {
-				break
 			}
 		}
 		return time.Time{}, false
@@ -384,22 +371,20 @@ func (o *RRuleOptions) firstOccurrence() (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// loadRecurringTask reads the recurring task of the path, with access
-// checks: another location's task is a 403 for a token without access to
-// it, and a 404 under another location's path.
+// loadRecurringTask reads the recurring task of the path: another
+// location's task is a 404 under this location's path, as an unknown id is
+// (nothing tells it exists elsewhere), and the token must have access to
+// the task's location.
 func loadRecurringTask(r *Request, tx Tx) (*recurringTaskDoc, *Record, error) {
 	rec, err := tx.GetRecord(r.Context(), KindRecurringTask, r.PathParam("id"))
-	if err != nil {
-		if IsNotFound(err) {
-			return nil, nil, Errorf(ENOTFOUND, "Recurring task not found")
-		}
+	if err != nil && !IsNotFound(err) {
 		return nil, nil, err
+	}
+	if err != nil || rec.LocationID != r.PathParam("locationId") {
+		return nil, nil, Errorf(ENOTFOUND, "Recurring task not found")
 	}
 	if err := r.CheckLocation(rec.LocationID); err != nil {
 		return nil, nil, err
-	}
-	if rec.LocationID != r.PathParam("locationId") {
-		return nil, nil, Errorf(ENOTFOUND, "Recurring task not found")
 	}
 	doc := new(recurringTaskDoc)
 	if err := json.Unmarshal(rec.Data, doc); err != nil {
@@ -455,7 +440,7 @@ func (s *Server) createRecurringTask(w http.ResponseWriter, r *Request) error {
 	now := stampOf(s.now())
 	doc := &recurringTaskDoc{
 		RecurringTask: RecurringTask{ID: NewID(), Title: *in.title, LocationID: locID, CreatedAt: now, UpdatedAt: now, RRuleOptions: *in.rrule},
-		ContactIDs:    distinct(in.contactIDs), Owners: distinct(in.owners),
+		ContactIDs:    uniqueTrimmed(in.contactIDs), Owners: uniqueTrimmed(in.owners),
 	}
 	if in.description != nil {
 		doc.Description = *in.description
@@ -508,16 +493,24 @@ func (s *Server) createFirstOccurrence(ctx context.Context, tx Tx, loc *Location
 	for _, cid := range doc.ContactIDs {
 		task := &ContactTask{ID: NewID(), Title: doc.Title, Body: doc.Description, AssignedTo: doc.AssignedTo,
 			DueDate: stampOf(due), ContactID: cid, DateAdded: now, DateUpdated: now}
-		rec := Record{Kind: KindTask, ID: task.ID, LocationID: loc.ID, CompanyID: loc.CompanyID, ParentID: cid, CreatedAt: now.Time, UpdatedAt: now.Time}
-		if err := PutRecordOf(ctx, tx, rec, task); err != nil {
-			return err
-		}
-		if err := s.Emit(ctx, tx, "TaskCreate", loc.ID, loc.CompanyID, task); err != nil {
+		if err := s.putContactTask(ctx, tx, loc.ID, loc.CompanyID, task); err != nil {
 			return err
 		}
 	}
 	doc.TotalOccurrence++
 	return nil
+}
+
+// putContactTask stores a new task of a contact (task.ContactID) of the
+// location, created at task.DateAdded, and emits TaskCreate: what the task
+// API's create and a recurring task's occurrence both do.
+func (s *Server) putContactTask(ctx context.Context, tx Tx, locationID, companyID string, task *ContactTask) error {
+	rec := Record{Kind: KindTask, ID: task.ID, LocationID: locationID, CompanyID: companyID, ParentID: task.ContactID,
+		CreatedAt: task.DateAdded.Time, UpdatedAt: task.DateUpdated.Time}
+	if err := PutRecordOf(ctx, tx, rec, task); err != nil {
+		return err
+	}
+	return s.Emit(ctx, tx, "TaskCreate", locationID, companyID, task)
 }
 
 // getRecurringTask serves GET /locations/{locationId}/recurring-tasks/{id}
@@ -564,10 +557,10 @@ func (s *Server) updateRecurringTask(w http.ResponseWriter, r *Request) error {
 			doc.Description = *in.description
 		}
 		if in.hasContacts {
-			doc.ContactIDs = distinct(in.contactIDs)
+			doc.ContactIDs = uniqueTrimmed(in.contactIDs)
 		}
 		if in.hasOwners {
-			doc.Owners = distinct(in.owners)
+			doc.Owners = uniqueTrimmed(in.owners)
 		}
 		if in.rrule != nil {
 			doc.RRuleOptions = *in.rrule
@@ -742,7 +735,12 @@ func (s *Server) uploadCustomFieldFiles(w http.ResponseWriter, r *Request) error
 	var msgs []string
 	limit := uploadMaxFiles
 	if form.maxFiles != "" {
+		// Any maxFiles above uploadMaxFiles means uploadMaxFiles, also one
+		// too large for an int.
 		n, err := strconv.Atoi(form.maxFiles)
+		if errors.Is(err, strconv.ErrRange) && n > 0 {
+			n, err = uploadMaxFiles, nil
+		}
 		if err != nil || n < 1 {
 			msgs = append(msgs, "maxFiles must be a number string not less than 1")
 		} else {
@@ -814,13 +812,14 @@ func urlFileName(name string) string {
 }
 
 // serveUploadedFile serves GET /_ghlkit/files/{fileId}/{name}: an uploaded
-// file, as a download (never rendered inline on the sandbox's origin).
+// file, as a download (never rendered inline on the sandbox's origin). The
+// name must be the one of the url the upload answered.
 func (s *Server) serveUploadedFile(w http.ResponseWriter, r *http.Request) error {
 	var f uploadedFile
 	err := s.read(r.Context(), func(tx Tx) error {
 		return GetRecordAs(r.Context(), tx, KindCustomFieldFile, r.PathValue("fileId"), &f)
 	})
-	if IsNotFound(err) {
+	if IsNotFound(err) || err == nil && r.PathValue("name") != urlFileName(f.OriginalName) {
 		return Errorf(ENOTFOUND, "File not found")
 	}
 	if err != nil {

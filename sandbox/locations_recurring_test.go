@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -141,6 +142,10 @@ func TestRecurringTaskFirstOccurrence(t *testing.T) {
 		{"weekly on the start's weekday", rrule(), nil, "2030-01-02T10:30:00.000Z"},
 		{"every other Monday", rrule("interval", 2, "dayOfWeek", "MO"), nil, "2030-01-14T10:30:00.000Z"},
 		{"hourly on Saturdays", rrule("intervalType", "hourly", "dayOfWeek", "SA", "dueAfterSeconds", 0), nil, "2030-01-05T00:30:00.000Z"},
+		// Wednesday 09:30 plus 8785 hours is Friday 2031-01-03 10:30.
+		{"every 8785 hours on Fridays", rrule("intervalType", "hourly", "interval", 8785, "dayOfWeek", "FR"), nil, "2031-01-03T11:30:00.000Z"},
+		// Three million hours (342 years) is more than a time.Duration holds.
+		{"every 3,000,000 hours on Thursdays", rrule("intervalType", "hourly", "interval", 3_000_000, "dayOfWeek", "TH"), nil, "2372-03-30T10:30:00.000Z"},
 		{"monthly on the 31st", rrule("intervalType", "monthly", "startDate", "2030-04-05T12:00:00Z", "dayOfMonth", 31, "dueAfterSeconds", 60), nil, "2030-05-31T12:01:00.000Z"},
 		{"monthly on the start's day", rrule("intervalType", "monthly", "startDate", "2030-01-31T10:00:00.000Z", "dueAfterSeconds", 0), nil, "2030-01-31T10:00:00.000Z"},
 		{"yearly on Feb 29", rrule("intervalType", "yearly", "startDate", "2030-03-01T00:00:00Z", "monthOfYear", 2, "dayOfMonth", 29, "dueAfterSeconds", 0), nil, "2032-02-29T00:00:00.000Z"},
@@ -289,9 +294,11 @@ func TestRecurringTaskAccess(t *testing.T) {
 		if m == "PUT" {
 			b = map[string]any{"title": "Mallory"}
 		}
-		// Unknown ids, and another location's id under this location's path.
+		// Unknown ids, and another location's id under this location's path:
+		// the same 404, so nothing tells the id exists elsewhere.
 		wantError(t, e.do(m, "/locations/"+e.L1+"/recurring-tasks/"+sandbox.NewID(), e.TokL1, b), 404, "Recurring task not found")
-		wantError(t, e.do(m, "/locations/"+e.L1+"/recurring-tasks/"+id2, e.TokL1, b), 403, sandbox.MsgLocation)
+		wantError(t, e.do(m, "/locations/"+e.L1+"/recurring-tasks/"+id2, e.TokL1, b), 404, "Recurring task not found")
+		wantError(t, e.do(m, "/locations/"+e.L2+"/recurring-tasks/"+id, e.TokL2, b), 404, "Recurring task not found")
 		// Another location's token.
 		wantError(t, e.do(m, "/locations/"+e.L1+"/recurring-tasks/"+id, e.TokL2, b), 403, sandbox.MsgLocation)
 		wantError(t, e.do(m, "/locations/"+e.L1+"/recurring-tasks/"+id, e.TokL3, b), 403, sandbox.MsgLocation)
@@ -305,14 +312,54 @@ func TestRecurringTaskAccess(t *testing.T) {
 		t.Errorf("task changed by refused requests: %v", got)
 	}
 
-	// Deleting a location deletes its recurring tasks and uploaded files.
-	upload(t, e, e.TokL2, e.L2, multipartBody(t, nil, []testFile{{"f", "a.txt", "text/plain", "x"}}))
+	if got := e.do("GET", "/locations/"+e.L2+"/recurring-tasks/"+id2, e.TokL2, nil).mustStatus(t, 200).JSON(t)["recurringTask"].(map[string]any); got["title"] != "T" {
+		t.Errorf("task changed by refused requests: %v", got)
+	}
+
+	// Deleting a location deletes its recurring tasks, uploaded files,
+	// calendars and pipelines; the other location's stay.
+	for _, l := range []struct{ tok, loc string }{{e.TokL1, e.L1}, {e.TokL2, e.L2}} {
+		upload(t, e, l.tok, l.loc, multipartBody(t, nil, []testFile{{"f", "a.txt", "text/plain", "x"}})).mustStatus(t, 200)
+	}
+	cal, cal1 := &sandbox.Calendar{Name: "Doomed", LocationID: e.L2}, &sandbox.Calendar{Name: "Kept", LocationID: e.L1}
+	pipe, pipe1 := &sandbox.Pipeline{Name: "Doomed", LocationID: e.L2}, &sandbox.Pipeline{Name: "Kept", LocationID: e.L1}
+	putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error {
+		for _, c := range []*sandbox.Calendar{cal, cal1} {
+			if err := sandbox.PutCalendar(ctx, tx, e.C1, c); err != nil {
+				return err
+			}
+		}
+		for _, p := range []*sandbox.Pipeline{pipe, pipe1} {
+			if err := sandbox.PutPipeline(ctx, tx, e.C1, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	kinds := []sandbox.Kind{sandbox.KindRecurringTask, sandbox.KindCustomFieldFile, sandbox.KindCalendar, sandbox.KindPipeline}
+	for _, k := range kinds {
+		if n := countRecords(t, e, k, e.L2); n != 1 {
+			t.Fatalf("%d %s records before the location's deletion, want 1", n, k)
+		}
+	}
+	calDo(e, "/calendars/"+cal.ID, e.TokL2).mustStatus(t, 200)
 	e.do("DELETE", "/locations/"+e.L2+"?deleteTwilioAccount=false", e.TokC1, nil).mustStatus(t, 200)
-	for _, k := range []sandbox.Kind{sandbox.KindRecurringTask, sandbox.KindCustomFieldFile} {
+	for _, k := range kinds {
 		if n := countRecords(t, e, k, e.L2); n != 0 {
 			t.Errorf("%d %s records left after the location's deletion", n, k)
 		}
+		if n := countRecords(t, e, k, e.L1); n != 1 {
+			t.Errorf("%d %s records of the other location after the deletion, want 1", n, k)
+		}
 	}
+	wantAPIError(t, calDo(e, "/calendars/"+cal.ID, e.TokL2), 404, "Calendar not found")
+	if r := calDo(e, "/calendars/?locationId="+e.L2, e.TokL2).mustStatus(t, 200); strings.TrimSpace(string(r.Body)) != `{"calendars":[]}` {
+		t.Errorf("calendars of the deleted location: %s", r.Body)
+	}
+	if r := e.do("GET", "/opportunities/pipelines?locationId="+e.L2, e.TokL2, nil).mustStatus(t, 200); strings.TrimSpace(string(r.Body)) != `{"pipelines":[]}` {
+		t.Errorf("pipelines of the deleted location: %s", r.Body)
+	}
+	calDo(e, "/calendars/"+cal1.ID, e.TokL1).mustStatus(t, 200)
 }
 
 // ---- custom field file upload ----
@@ -359,11 +406,18 @@ func upload(t *testing.T, e *testEnv, tok, loc string, form multipartForm) *resp
 // fetch GETs an uploaded file's url from the test server.
 func fetch(t *testing.T, e *testEnv, rawURL string, headers map[string]string) *http.Response {
 	t.Helper()
+	return fetchMethod(t, e, "GET", rawURL, headers)
+}
+
+// fetchMethod sends a request without a body to an uploaded file's url on
+// the test server.
+func fetchMethod(t *testing.T, e *testEnv, method, rawURL string, headers map[string]string) *http.Response {
+	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", e.HTTP.URL+u.EscapedPath(), nil)
+	req, _ := http.NewRequest(method, e.HTTP.URL+u.EscapedPath(), nil)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -410,18 +464,51 @@ func TestUploadCustomFieldFiles(t *testing.T) {
 	var b bytes.Buffer
 	b.ReadFrom(got.Body)
 	if got.StatusCode != 200 || b.String() != "%PDF-1.4 hello" || got.Header.Get("Content-Type") != "application/pdf" ||
-		got.Header.Get("Content-Disposition") != `attachment; filename=contract.pdf` || got.Header.Get("X-Content-Type-Options") != "nosniff" {
+		got.Header.Get("Content-Disposition") != `attachment; filename=contract.pdf` || got.Header.Get("X-Content-Type-Options") != "nosniff" ||
+		got.Header.Get("Content-Security-Policy") != "sandbox; default-src 'none'" || got.Header.Get("Content-Length") != "14" {
 		t.Errorf("GET %s: %d %v %q", u0, got.StatusCode, got.Header, b.String())
 	}
-	if res := fetch(t, e, "http://x/_ghlkit/files/"+sandbox.NewID()+"/a.pdf", nil); res.StatusCode != 404 {
-		t.Errorf("unknown file: %d", res.StatusCode)
+	// HEAD answers the same headers without the body.
+	head := fetchMethod(t, e, "HEAD", u0, nil)
+	b.Reset()
+	b.ReadFrom(head.Body)
+	if head.StatusCode != 200 || b.Len() != 0 || head.Header.Get("Content-Type") != "application/pdf" || head.Header.Get("Content-Length") != "14" ||
+		head.Header.Get("X-Content-Type-Options") != "nosniff" || head.Header.Get("Content-Security-Policy") != "sandbox; default-src 'none'" ||
+		head.Header.Get("Content-Disposition") != `attachment; filename=contract.pdf` {
+		t.Errorf("HEAD %s: %d %v %q", u0, head.StatusCode, head.Header, b.String())
+	}
+	// An unknown id, or a known id under another name, is a 404 in the
+	// API's error shape.
+	for _, u := range []string{"http://x/_ghlkit/files/" + sandbox.NewID() + "/a.pdf", strings.TrimSuffix(u0, "contract.pdf") + "other.pdf",
+		strings.TrimSuffix(u0, "contract.pdf") + "contract.PDF", strings.TrimSuffix(u0, "/contract.pdf") + "/file"} {
+		res := fetch(t, e, u, nil)
+		var m map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&m); res.StatusCode != 404 || err != nil || m["statusCode"] != float64(404) || m["message"] != "File not found" {
+			t.Errorf("GET %s: %d %v (%v)", u, res.StatusCode, m, err)
+		}
 	}
 
 	// Without an id (or with one that names no custom field) any file goes.
-	res = upload(t, e, e.TokL1, e.L1, multipartBody(t, map[string]string{"id": sandbox.NewID()}, []testFile{{"f", "run.sh", "text/x-sh", "echo"}, {"g", "..", "", "x"}})).mustStatus(t, 200).JSON(t)
-	if meta := res["meta"].([]any); len(meta) != 2 || !strings.HasSuffix(meta[1].(map[string]any)["url"].(string), "/file") {
-		t.Errorf("answer %v", res)
+	res = upload(t, e, e.TokL1, e.L1, multipartBody(t, map[string]string{"id": sandbox.NewID()}, []testFile{{"f", "run.sh", "text/x-sh", "echo"}, {"g", "..", "", "x"},
+		{"h", "my report é.txt", "text/plain", "hi"}})).mustStatus(t, 200).JSON(t)
+	meta = res["meta"].([]any)
+	if len(meta) != 3 || !strings.HasSuffix(meta[1].(map[string]any)["url"].(string), "/file") ||
+		!strings.HasSuffix(meta[2].(map[string]any)["url"].(string), "/my%20report%20%C3%A9.txt") {
+		t.Fatalf("answer %v", res)
 	}
+	// The url's name is matched unescaped: "file" for "..", the escaped
+	// name for one with spaces.
+	for _, x := range meta[1:] {
+		u := x.(map[string]any)["url"].(string)
+		if got := fetch(t, e, u, nil); got.StatusCode != 200 {
+			t.Errorf("GET %s: %d", u, got.StatusCode)
+		}
+	}
+	if got := fetch(t, e, strings.TrimSuffix(meta[2].(map[string]any)["url"].(string), "%20%C3%A9.txt")+".txt", nil); got.StatusCode != 404 {
+		t.Errorf("a shorter name: %d", got.StatusCode)
+	}
+	// A maxFiles too large for a number is the maximum, as any above it.
+	upload(t, e, e.TokL1, e.L1, multipartBody(t, map[string]string{"maxFiles": "99999999999999999999"}, []testFile{{"f", "a.txt", "", "x"}})).mustStatus(t, 200)
 	upload(t, e, e.TokL1, e.L1, multipartBody(t, nil, []testFile{{"f", "a.txt", "", "x"}})).mustStatus(t, 200)
 }
 
@@ -447,6 +534,8 @@ func TestUploadCustomFieldFilesErrors(t *testing.T) {
 		{multipartBody(t, map[string]string{"maxFiles": "1"}, two), 422, "maxFiles: 2 files were sent, at most 1 may be"},
 		{multipartBody(t, map[string]string{"maxFiles": "many"}, one), 422, "maxFiles must be a number string not less than 1"},
 		{multipartBody(t, map[string]string{"maxFiles": "0"}, one), 422, "maxFiles must be a number string not less than 1"},
+		{multipartBody(t, map[string]string{"maxFiles": "-99999999999999999999"}, one), 422, "maxFiles must be a number string not less than 1"},
+		{multipartBody(t, map[string]string{"maxFiles": "99999999999999999999"}, many), 422, "maxFiles: 51 files were sent, at most 50 may be"},
 		{multipartBody(t, map[string]string{"id": pdf}, nil), 422, "at least one file must be uploaded"},
 		{multipartBody(t, nil, many), 422, "maxFiles: 51 files were sent, at most 50 may be"},
 		{multipartForm{[]byte(`{"id":"x"}`), "application/json"}, 400, "Content-Type must be multipart/form-data"},

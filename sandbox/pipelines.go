@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // registerPipelines wires the read side of opportunity pipelines
@@ -120,9 +121,16 @@ func pipelineOf(rec *Record) (*Pipeline, error) {
 }
 
 // PutPipeline stores a pipeline of a location (inserting or replacing it),
-// for the admin API and tests: GHL has no API to create one. Stages without
-// an id get one.
+// for the admin API, the demo seed and tests: GHL has no API to create one.
+// Stages without an id get one. A replaced pipeline keeps its creation
+// time, and so its place in the oldest-first list.
 func PutPipeline(ctx context.Context, tx Tx, companyID string, p *Pipeline) error {
+	return putPipelineAt(ctx, tx, companyID, p, time.Time{})
+}
+
+// putPipelineAt is PutPipeline with the creation time of a new pipeline
+// (zero: now).
+func putPipelineAt(ctx context.Context, tx Tx, companyID string, p *Pipeline, created time.Time) error {
 	if p.ID == "" {
 		p.ID = NewID()
 	}
@@ -131,5 +139,9 @@ func PutPipeline(ctx context.Context, tx Tx, companyID string, p *Pipeline) erro
 			p.Stages[i].ID = NewID()
 		}
 	}
-	return PutRecordOf(ctx, tx, Record{Kind: KindPipeline, ID: p.ID, LocationID: p.LocationID, CompanyID: companyID}, p)
+	rec := Record{Kind: KindPipeline, ID: p.ID, LocationID: p.LocationID, CompanyID: companyID, CreatedAt: created}
+	if err := keepCreatedAt(ctx, tx, &rec); err != nil {
+		return err
+	}
+	return PutRecordOf(ctx, tx, rec, p)
 }

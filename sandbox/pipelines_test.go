@@ -144,3 +144,31 @@ func TestListPipelinesErrors(t *testing.T) {
 	wantAPIError(t, e.do("GET", "/opportunities/pipelines?locationId="+e.L1, "not-a-token", nil), 401, sandbox.MsgInvalidToken)
 	wantAPIError(t, e.doH("GET", "/opportunities/pipelines?locationId="+e.L1, e.TokL1, nil, map[string]string{"Version": "2021-04-15x"}), 400, "Version header")
 }
+
+// TestPutPipelineReplaceKeepsOrder: replacing a pipeline keeps its place in
+// the oldest-first list.
+func TestPutPipelineReplaceKeepsOrder(t *testing.T) {
+	e := newTestEnv(t)
+	first, second := &sandbox.Pipeline{Name: "First", LocationID: e.L1}, &sandbox.Pipeline{Name: "Second", LocationID: e.L1}
+	list := func() []string {
+		t.Helper()
+		var out []string
+		for _, p := range e.do("GET", "/opportunities/pipelines?locationId="+e.L1, e.TokL1, nil).mustStatus(t, 200).JSON(t)["pipelines"].([]any) {
+			out = append(out, p.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	for _, p := range []*sandbox.Pipeline{first, second} {
+		putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error { return sandbox.PutPipeline(ctx, tx, e.C1, p) })
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := list(); !reflect.DeepEqual(got, []string{"First", "Second"}) {
+		t.Fatalf("pipelines = %v", got)
+	}
+	first.Name = "First, renamed"
+	first.Stages = append(first.Stages, sandbox.PipelineStage{Name: "New"})
+	putRecords(t, e, func(ctx context.Context, tx sandbox.Tx) error { return sandbox.PutPipeline(ctx, tx, e.C1, first) })
+	if got := list(); !reflect.DeepEqual(got, []string{"First, renamed", "Second"}) {
+		t.Errorf("pipelines after a replace = %v", got)
+	}
+}

@@ -143,6 +143,13 @@ func (v *schemaValidator) Validate(file string, s map[string]any, val any) []sch
 const maxRefDepth = 64
 
 func (v *schemaValidator) check(file string, s map[string]any, val any, at string, depth int, out *[]schemaMismatch) {
+	v.checkIn(file, s, val, at, depth, false, out)
+}
+
+// checkIn is check; part marks a schema that is (through $refs) a part of
+// an allOf, whose object properties are only some of the value's: the allOf
+// itself checks for properties none of its parts names.
+func (v *schemaValidator) checkIn(file string, s map[string]any, val any, at string, depth int, part bool, out *[]schemaMismatch) {
 	bad := func(format string, args ...any) {
 		*out = append(*out, schemaMismatch{Path: at, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -163,7 +170,7 @@ func (v *schemaValidator) check(file string, s map[string]any, val any, at strin
 			bad("%v", err)
 			return
 		}
-		v.check(f, rs, val, at, depth+1, out)
+		v.checkIn(f, rs, val, at, depth+1, part, out)
 		return
 	}
 	if val == nil {
@@ -180,7 +187,7 @@ func (v *schemaValidator) check(file string, s map[string]any, val any, at strin
 	if all, ok := s["allOf"].([]any); ok {
 		for _, a := range all {
 			if as, ok := a.(map[string]any); ok {
-				v.check(file, as, val, at, depth+1, out)
+				v.checkIn(file, as, val, at, depth+1, true, out)
 			}
 		}
 	}
@@ -254,7 +261,7 @@ func (v *schemaValidator) check(file string, s map[string]any, val any, at strin
 
 	switch x := val.(type) {
 	case map[string]any:
-		v.checkObject(file, s, x, at, depth, out)
+		v.checkObject(file, s, x, at, part, out)
 	case []any:
 		if n, ok := s["minItems"].(float64); ok && float64(len(x)) < n {
 			bad("has %d items, want at least %v", len(x), n)
@@ -300,8 +307,18 @@ func (v *schemaValidator) check(file string, s map[string]any, val any, at strin
 	}
 }
 
-func (v *schemaValidator) checkObject(file string, s map[string]any, m map[string]any, at string, depth int, out *[]schemaMismatch) {
+// checkObject checks an object's properties against s. A property s does
+// not name is checked against additionalProperties; where that allows it,
+// or says nothing, a property that none of the schema's allOf parts names
+// either is unknown: a mismatch in strict mode (where the schema names
+// properties or is an object's), else collected in v.unknown. An allOf part
+// leaves that to its allOf.
+func (v *schemaValidator) checkObject(file string, s map[string]any, m map[string]any, at string, part bool, out *[]schemaMismatch) {
 	props, _ := s["properties"].(map[string]any)
+	var shape objectShape
+	if !part {
+		shape = v.objectShape(file, s, 0)
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -316,22 +333,28 @@ func (v *schemaValidator) checkObject(file string, s map[string]any, m map[strin
 		switch ap := s["additionalProperties"].(type) {
 		case map[string]any:
 			v.check(file, ap, m[k], sub, 0, out)
+			continue
 		case bool:
 			if !ap {
 				*out = append(*out, schemaMismatch{Path: sub, Msg: "is not a property of the schema (additionalProperties: false)"})
-			} else if v.strict && props != nil {
+				continue
+			}
+		}
+		if part || shape.names[k] {
+			continue
+		}
+		switch {
+		case shape.apSchema:
+			// An allOf part checks it against its additionalProperties.
+		case shape.apTrue:
+			if v.strict && shape.hasProps {
 				*out = append(*out, schemaMismatch{Path: sub, Msg: "is not a property of the spec's schema"})
 			}
-		default:
-			// Part of an allOf names only some of the properties: the strict
-			// check applies to schemas that name properties and have no allOf
-			// siblings to name the rest.
-			if (props != nil || s["type"] == "object") && s["allOf"] == nil {
-				if v.strict {
-					*out = append(*out, schemaMismatch{Path: sub, Msg: "is not a property of the spec's schema"})
-				} else if v.unknown != nil && props != nil {
-					*v.unknown = append(*v.unknown, sub)
-				}
+		case shape.hasProps || shape.object:
+			if v.strict {
+				*out = append(*out, schemaMismatch{Path: sub, Msg: "is not a property of the spec's schema"})
+			} else if v.unknown != nil && shape.hasProps {
+				*v.unknown = append(*v.unknown, sub)
 			}
 		}
 	}
@@ -344,31 +367,56 @@ func (v *schemaValidator) checkObject(file string, s map[string]any, m map[strin
 	}
 }
 
-// propertyNames returns the properties a schema names for an object,
-// through $refs and allOf.
-func (v *schemaValidator) propertyNames(file string, s map[string]any, depth int) map[string]bool {
-	out := map[string]bool{}
+// objectShape is what a schema and its allOf parts (through $refs) say
+// about an object's properties together.
+type objectShape struct {
+	names    map[string]bool // the properties named
+	hasProps bool            // some part has a properties keyword
+	object   bool            // some part is of type object
+	apSchema bool            // some part has an additionalProperties schema
+	apTrue   bool            // some part has additionalProperties: true
+}
+
+func (v *schemaValidator) objectShape(file string, s map[string]any, depth int) objectShape {
+	out := objectShape{names: map[string]bool{}}
+	v.addShape(file, s, depth, &out)
+	return out
+}
+
+func (v *schemaValidator) addShape(file string, s map[string]any, depth int, out *objectShape) {
 	if s == nil || depth > maxRefDepth {
-		return out
+		return
 	}
 	if ref, ok := s["$ref"].(string); ok {
 		if f, rs, err := v.resolve(file, ref); err == nil {
-			return v.propertyNames(f, rs, depth+1)
+			v.addShape(f, rs, depth+1, out)
 		}
-		return out
+		return
 	}
-	props, _ := s["properties"].(map[string]any)
-	for k := range props {
-		out[k] = true
+	if props, ok := s["properties"].(map[string]any); ok {
+		out.hasProps = true
+		for k := range props {
+			out.names[k] = true
+		}
+	}
+	out.object = out.object || s["type"] == "object"
+	switch ap := s["additionalProperties"].(type) {
+	case map[string]any:
+		out.apSchema = true
+	case bool:
+		out.apTrue = out.apTrue || ap
 	}
 	all, _ := s["allOf"].([]any)
 	for _, a := range all {
 		as, _ := a.(map[string]any)
-		for k := range v.propertyNames(file, as, depth+1) {
-			out[k] = true
-		}
+		v.addShape(file, as, depth+1, out)
 	}
-	return out
+}
+
+// propertyNames returns the properties a schema names for an object,
+// through $refs and allOf.
+func (v *schemaValidator) propertyNames(file string, s map[string]any, depth int) map[string]bool {
+	return v.objectShape(file, s, depth).names
 }
 
 // constrainsType reports whether s restricts the JSON type of a value.
@@ -529,6 +577,42 @@ func TestSchemaValidator(t *testing.T) {
 	}
 	if _, _, err := v.resolve("apps/x.json", "#/components/schemas/Nope"); err == nil {
 		t.Error("a dangling $ref resolved")
+	}
+}
+
+// TestSchemaValidatorAllOfProperties: the properties of an allOf's parts
+// add up; only a property none of them names is unknown, once.
+func TestSchemaValidatorAllOfProperties(t *testing.T) {
+	docs := map[string]map[string]any{
+		"apps/x.json": {"components": map[string]any{"schemas": map[string]any{
+			"A": map[string]any{"type": "object", "properties": map[string]any{"x": map[string]any{"type": "number"}}},
+			"B": map[string]any{"type": "object", "required": []any{"y"}, "properties": map[string]any{"y": map[string]any{"type": "string"}}},
+			"C": map[string]any{"properties": map[string]any{"w": map[string]any{"type": "boolean"}}},
+		}}},
+	}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	for name, s := range map[string]map[string]any{
+		"allOf of two":                {"allOf": []any{ref("A"), ref("B")}},
+		"allOf with own properties":   {"allOf": []any{ref("A")}, "properties": map[string]any{"y": map[string]any{"type": "string"}}, "required": []any{"y"}},
+		"nested allOf":                {"allOf": []any{ref("A"), map[string]any{"allOf": []any{ref("B")}}}},
+		"allOf of three, one untyped": {"allOf": []any{ref("A"), ref("B"), ref("C")}},
+	} {
+		const file = "apps/x.json"
+		strict := &schemaValidator{docs: docs, strict: true}
+		if errs := strict.Validate(file, s, decodeJSON(t, `{"x":1,"y":"a"}`)); len(errs) != 0 {
+			t.Errorf("%s: strict refuses the parts' properties: %v", name, errs)
+		}
+		if errs := strict.Validate(file, s, decodeJSON(t, `{"x":1,"y":"a","z":true}`)); len(errs) != 1 || errs[0].Path != "$.z" {
+			t.Errorf("%s: strict, an unknown property: %v", name, errs)
+		}
+		if errs := strict.Validate(file, s, decodeJSON(t, `{"x":"1","z":0}`)); len(errs) != 3 {
+			t.Errorf("%s: strict, a mistyped, a missing and an unknown property: %v", name, errs)
+		}
+		var unknown []string
+		loose := &schemaValidator{docs: docs, unknown: &unknown}
+		if errs := loose.Validate(file, s, decodeJSON(t, `{"x":1,"y":"a","z":true}`)); len(errs) != 0 || !slices.Equal(unknown, []string{"$.z"}) {
+			t.Errorf("%s: not strict: %v, unknown %v", name, errs, unknown)
+		}
 	}
 }
 

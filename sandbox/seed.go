@@ -525,10 +525,10 @@ func (d *demoData) write(ctx context.Context, tx Tx) error {
 		}
 	}
 	loc := d.locations[0]
-	if err := PutRecordOf(ctx, tx, Record{Kind: KindPipeline, ID: d.pipeline.ID, LocationID: loc.ID, CompanyID: co.ID, CreatedAt: loc.DateAdded.Time}, &d.pipeline); err != nil {
+	if err := putPipelineAt(ctx, tx, co.ID, &d.pipeline, loc.DateAdded.Time); err != nil {
 		return err
 	}
-	if err := PutRecordOf(ctx, tx, Record{Kind: KindCalendar, ID: d.calendar.ID, LocationID: loc.ID, CompanyID: co.ID, CreatedAt: loc.DateAdded.Time}, &d.calendar); err != nil {
+	if err := putCalendarAt(ctx, tx, co.ID, &d.calendar, loc.DateAdded.Time); err != nil {
 		return err
 	}
 	for i := range d.workflows {
