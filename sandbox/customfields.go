@@ -471,7 +471,7 @@ func (s *Server) updateLocationCustomField(w http.ResponseWriter, r *Request) er
 // /locations/{locationId}/customFields/{id} → {succeded: true}. The
 // field's values go with it (see deleteCustomField).
 func (s *Server) deleteLocationCustomField(w http.ResponseWriter, r *Request) error {
-	err := s.write(r.Context(), func(tx Tx) error {
+	err := s.write(context.WithoutCancel(r.Context()), func(tx Tx) error {
 		f, _, err := locationCustomField(r, tx)
 		if err != nil {
 			return err
@@ -690,7 +690,7 @@ func (s *Server) updateCustomFieldV2(w http.ResponseWriter, r *Request) error {
 // The field's values go with it (see deleteCustomField).
 func (s *Server) deleteCustomFieldV2(w http.ResponseWriter, r *Request) error {
 	var f *CustomField
-	err := s.write(r.Context(), func(tx Tx) error {
+	err := s.write(context.WithoutCancel(r.Context()), func(tx Tx) error {
 		var err error
 		f, _, err = loadCustomField(r, tx, r.PathParam("id"))
 		if err != nil {

@@ -570,7 +570,9 @@ func (s *Server) updateTag(w http.ResponseWriter, r *Request) error {
 		return err
 	}
 	var tag *Tag
-	err = s.write(r.Context(), func(tx Tx) error {
+	// The cascade to contacts finishes even if the client stops waiting
+	// (see updateLocationContacts).
+	err = s.write(context.WithoutCancel(r.Context()), func(tx Tx) error {
 		var rec *Record
 		var err error
 		tag, rec, err = loadTag(r, tx)
@@ -608,7 +610,7 @@ func (s *Server) updateTag(w http.ResponseWriter, r *Request) error {
 // {succeded: true}. As in GHL, the tag is removed (in any case) from the
 // location's contacts that carry it.
 func (s *Server) deleteTag(w http.ResponseWriter, r *Request) error {
-	err := s.write(r.Context(), func(tx Tx) error {
+	err := s.write(context.WithoutCancel(r.Context()), func(tx Tx) error {
 		tag, _, err := loadTag(r, tx)
 		if err != nil {
 			return err
@@ -671,6 +673,9 @@ const updateLocationContactsPage = 500
 // contacts that stop matching once changed are neither skipped nor read
 // twice.
 func (s *Server) updateLocationContacts(ctx context.Context, tx Tx, locationID string, filter *Filter, change func(*Contact) (contactChange, bool)) error {
+	// A cascade over many contacts takes seconds; a client that gives up
+	// must not make it roll back, to be redone in full by its retry.
+	ctx = context.WithoutCancel(ctx)
 	var loc *Location
 	var after []any
 	for {

@@ -127,55 +127,42 @@ func Seed(ctx context.Context, store Store, opts SeedOptions) (*SeedResult, erro
 // older binary lacks the scopes added since. A revoked or deleted demo
 // token stays as it is.
 func (d *demoData) refreshTokenScopes(ctx context.Context, store Store) error {
-	stale := func(tx Tx, id string) (*Token, error) {
-		var t Token
-		if err := GetRecordAs(ctx, tx, KindToken, id, &t); err != nil {
+	// stale returns the demo tokens whose scopes differ from this binary's,
+	// with their records; the read first spares most starts the write lock.
+	stale := func(tx Tx) (recs []*Record, toks []*Token, err error) {
+		for _, id := range []string{d.token.ID, d.agencyToken.ID} {
+			rec, err := tx.GetRecord(ctx, KindToken, id)
 			if IsNotFound(err) {
-				return nil, nil
+				continue
 			}
-			return nil, err
-		}
-		if t.Revoked || slices.Equal(t.Scopes, d.token.Scopes) {
-			return nil, nil
-		}
-		return &t, nil
-	}
-	ids := []string{d.token.ID, d.agencyToken.ID}
-	var found bool
-	if err := store.Read(ctx, func(tx Tx) error {
-		for _, id := range ids {
-			t, err := stale(tx, id)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			found = found || t != nil
+			t := new(Token)
+			if err := json.Unmarshal(rec.Data, t); err != nil {
+				return nil, nil, err
+			}
+			if !t.Revoked && !slices.Equal(t.Scopes, d.token.Scopes) {
+				recs, toks = append(recs, rec), append(toks, t)
+			}
 		}
-		return nil
-	}); err != nil || !found {
+		return recs, toks, nil
+	}
+	var n int
+	if err := store.Read(ctx, func(tx Tx) error {
+		recs, _, err := stale(tx)
+		n = len(recs)
+		return err
+	}); err != nil || n == 0 {
 		return err
 	}
 	return store.Write(ctx, func(tx Tx) error {
-		for _, id := range ids {
-			t, err := stale(tx, id)
-			if err != nil || t == nil {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			rec, err := tx.GetRecord(ctx, KindToken, id)
-			if err != nil {
-				return err
-			}
-			t.Scopes = d.token.Scopes
-			if rec.Data, err = json.Marshal(t); err != nil {
-				return err
-			}
-			if err := tx.PutRecord(ctx, rec); err != nil {
-				return err
-			}
+		recs, toks, err := stale(tx)
+		for i := 0; err == nil && i < len(recs); i++ {
+			toks[i].Scopes = d.token.Scopes
+			err = replaceRecordOf(ctx, tx, recs[i], toks[i])
 		}
-		return nil
+		return err
 	})
 }
 
