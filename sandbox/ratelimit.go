@@ -38,8 +38,6 @@ func (c RateLimitConfig) WithDefaults() RateLimitConfig {
 	return c
 }
 
-func (c RateLimitConfig) withDefaults() RateLimitConfig { return c.WithDefaults() }
-
 // Idle reports the limits (GHL's where zero) with nothing counted: the
 // headers of answers that belong to no bucket, and of requests let through
 // while the limiter is unavailable.
@@ -62,11 +60,15 @@ func (c RateLimitConfig) Idle() RateStatus {
 //
 // Failure policy: the server fails open. When Take returns an error (Redis
 // down or slower than its timeout), the request is let through and
-// answered with the Idle headers (the limits, nothing used); the failure
-// is counted in ghlkit_sandbox_ratelimit_errors_total{op="take"} and
-// logged as a warning at most once per 10 s. A development sandbox must not
-// go down with its limiter. Peek and Clear errors (the admin API's
-// GET and DELETE /_ghlkit/ratelimit) are answered 500, counted under
+// answered with the Idle headers (the limits, nothing used), and the
+// failure is logged as a warning at most once per 10 s. For a second after
+// a failure the server does not ask the limiter at all, so that requests
+// do not each wait for a Redis that is down: they are let through the same
+// way; then one request asks it again, and its success resumes limiting.
+// Every request let through unlimited, failed or not asked, is counted in
+// ghlkit_sandbox_ratelimit_errors_total{op="take"}. A development sandbox
+// must not go down with its limiter. Peek and Clear errors (the admin
+// API's GET and DELETE /_ghlkit/ratelimit) are answered 500, counted under
 // op="peek" and op="clear".
 type Limiter interface {
 	// Config returns the limits, with GHL's defaults filled in. When a
@@ -121,7 +123,7 @@ func NewRateLimiter(cfg RateLimitConfig, now func() time.Time) *RateLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	l := &RateLimiter{cfg: cfg.withDefaults(), now: now}
+	l := &RateLimiter{cfg: cfg.WithDefaults(), now: now}
 	for i := range l.shards {
 		l.shards[i].keys = map[string]*window{}
 	}
@@ -137,32 +139,17 @@ func fnv(s string) uint32 {
 	return h
 }
 
-// Idle reports the limits with nothing counted: the headers of answers
-// that belong to no bucket (no valid token, or the limiter off).
-func (l *RateLimiter) Idle() RateStatus { return l.cfg.Idle() }
-
 // Config returns the limits, GHL's where the configuration left them zero.
 func (l *RateLimiter) Config() RateLimitConfig { return l.cfg }
 
-// Take is Allow for the Limiter interface; it never fails.
+// Take counts one request for key if it is within both limits; it never
+// fails.
 func (l *RateLimiter) Take(_ context.Context, key string) (RateStatus, error) {
 	return l.Allow(key), nil
 }
 
-// Peek is Usage for the Limiter interface; it never fails.
-func (l *RateLimiter) Peek(_ context.Context, key string) (count, dayCount int, err error) {
-	count, dayCount = l.Usage(key)
-	return count, dayCount, nil
-}
-
-// Clear is Reset for the Limiter interface; it never fails.
-func (l *RateLimiter) Clear(context.Context) error {
-	l.Reset()
-	return nil
-}
-
-// Allow counts one request for key and reports whether it is within both
-// limits. A refused request does not consume budget.
+// Allow is Take without a context or an error. A refused request does not
+// consume budget.
 func (l *RateLimiter) Allow(key string) RateStatus {
 	now := l.now()
 	day := now.UTC().Truncate(24 * time.Hour)
@@ -209,8 +196,9 @@ func (l *RateLimiter) prune(sh *limiterShard, now, day time.Time) {
 	}
 }
 
-// Usage returns the current counts for a key without consuming budget.
-func (l *RateLimiter) Usage(key string) (count, dayCount int) {
+// Peek returns key's counts in its current windows without consuming
+// budget; it never fails.
+func (l *RateLimiter) Peek(_ context.Context, key string) (count, dayCount int, err error) {
 	sh := &l.shards[fnv(key)%uint32(len(l.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -222,16 +210,17 @@ func (l *RateLimiter) Usage(key string) (count, dayCount int) {
 			dayCount = w.dayCount
 		}
 	}
-	return count, dayCount
+	return count, dayCount, nil
 }
 
-// Reset forgets every key's counts.
-func (l *RateLimiter) Reset() {
+// Clear forgets every key's counts; it never fails.
+func (l *RateLimiter) Clear(context.Context) error {
 	for i := range l.shards {
 		l.shards[i].mu.Lock()
 		l.shards[i].keys = map[string]*window{}
 		l.shards[i].mu.Unlock()
 	}
+	return nil
 }
 
 // limiterGuard is the server's side of a Limiter: it applies the failure
@@ -241,19 +230,26 @@ type limiterGuard struct {
 	cfg    RateLimitConfig
 	log    *slog.Logger
 	errors *prometheus.CounterVec
-	// lastWarn is when the last failure was logged (Unix ns); failures
-	// since then are counted in quiet.
+	// lastWarn is when the last failure was logged (Unix ns); requests let
+	// through unlimited since then are counted in quiet.
 	lastWarn atomic.Int64
 	quiet    atomic.Int64
+	// skipUntil (Unix ns) ends the pause after a failure, during which the
+	// limiter is not asked; 0 while it works. The request that moves it
+	// on, once past, probes the limiter.
+	skipUntil atomic.Int64
 }
 
 // limiterWarnEvery spaces the warnings of a failing limiter.
 const limiterWarnEvery = 10 * time.Second
 
+// limiterPause is how long the server stops asking a limiter that failed.
+const limiterPause = time.Second
+
 func newLimiterGuard(l Limiter, cfg RateLimitConfig, log *slog.Logger) *limiterGuard {
 	return &limiterGuard{l: l, cfg: cfg, log: log, errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ghlkit_sandbox_ratelimit_errors_total",
-		Help: "Rate limiter failures by operation (take: a request let through unlimited).",
+		Help: "Rate limiter failures by operation (take: a request let through unlimited, the limiter failing or paused after a failure).",
 	}, []string{"op"})}
 }
 
@@ -261,13 +257,33 @@ func newLimiterGuard(l Limiter, cfg RateLimitConfig, log *slog.Logger) *limiterG
 func (g *limiterGuard) Idle() RateStatus { return g.cfg.Idle() }
 
 // Allow takes one request from key's budget, failing open: when the
-// limiter fails, the request is allowed with the Idle status.
+// limiter fails, or is paused after a failure, the request is allowed with
+// the Idle status.
 func (g *limiterGuard) Allow(ctx context.Context, key string) RateStatus {
-	st, err := g.l.Take(ctx, key)
-	if err == nil {
-		return st
+	var probe int64 // the pause's end this request moved on from, if any
+	if until := g.skipUntil.Load(); until != 0 {
+		now := time.Now().UnixNano()
+		// Paused, or another request is probing: let it through unasked.
+		if now < until || !g.skipUntil.CompareAndSwap(until, now+int64(limiterPause)) {
+			g.errors.WithLabelValues("take").Inc()
+			g.quiet.Add(1)
+			return g.Idle()
+		}
+		probe = until
 	}
-	if ctx.Err() == nil { // else the client left: not the limiter's failure
+	st, err := g.l.Take(ctx, key)
+	switch {
+	case err == nil:
+		if g.skipUntil.Load() != 0 {
+			g.skipUntil.Store(0)
+		}
+		return st
+	case ctx.Err() != nil: // the client left: not the limiter's failure
+		if probe != 0 {
+			g.skipUntil.Store(probe) // past: the next request probes
+		}
+	default:
+		g.skipUntil.Store(time.Now().Add(limiterPause).UnixNano())
 		g.errors.WithLabelValues("take").Inc()
 		g.warn(err)
 	}
@@ -282,7 +298,7 @@ func (g *limiterGuard) warn(err error) {
 		g.quiet.Add(1)
 		return
 	}
-	g.log.Warn("rate limiter unavailable: letting requests through unlimited (fail open)", "err", err, "alsoFailedSinceLastWarning", g.quiet.Swap(0))
+	g.log.Warn("rate limiter unavailable: letting requests through unlimited (fail open)", "err", err, "alsoLetThroughSinceLastWarning", g.quiet.Swap(0))
 }
 
 // Usage returns key's counts.

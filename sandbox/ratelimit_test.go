@@ -21,6 +21,14 @@ import (
 func TestRateLimiter(t *testing.T) {
 	clock := newTestClock()
 	l := sandbox.NewRateLimiter(sandbox.RateLimitConfig{Enabled: true, Burst: 3, Interval: time.Second, Daily: 5}, clock.Now)
+	usage := func(key string) (int, int) {
+		t.Helper()
+		c, d, err := l.Peek(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, d
+	}
 	for i := range 3 {
 		st := l.Allow("a")
 		if !st.Allowed || st.Remaining != 2-i || st.DailyRemaining != 4-i || st.Limit != 3 || st.DailyLimit != 5 || st.Interval != time.Second {
@@ -35,7 +43,7 @@ func TestRateLimiter(t *testing.T) {
 	if st := l.Allow("b"); !st.Allowed || st.Remaining != 2 {
 		t.Errorf("another key shares the budget: %+v", st)
 	}
-	if used, day := l.Usage("a"); used != 3 || day != 3 {
+	if used, day := usage("a"); used != 3 || day != 3 {
 		t.Errorf("usage %d/%d, want 3/3 (refusals are free)", used, day)
 	}
 	clock.Advance(600 * time.Millisecond)
@@ -54,12 +62,14 @@ func TestRateLimiter(t *testing.T) {
 	if st := l.Allow("a"); !st.Allowed || st.DailyRemaining != 4 {
 		t.Errorf("next UTC day: %+v", st)
 	}
-	l.Reset()
-	if used, day := l.Usage("a"); used != 0 || day != 0 {
-		t.Errorf("usage after Reset %d/%d", used, day)
+	if err := l.Clear(t.Context()); err != nil {
+		t.Fatal(err)
 	}
-	def := sandbox.NewRateLimiter(sandbox.RateLimitConfig{}, nil).Allow("x")
-	if def.Limit != 100 || def.Interval != 10*time.Second || def.DailyLimit != 200_000 || !def.Allowed {
+	if used, day := usage("a"); used != 0 || day != 0 {
+		t.Errorf("usage after Clear %d/%d", used, day)
+	}
+	def, err := sandbox.NewRateLimiter(sandbox.RateLimitConfig{}, nil).Take(t.Context(), "x")
+	if err != nil || def.Limit != 100 || def.Interval != 10*time.Second || def.DailyLimit != 200_000 || !def.Allowed {
 		t.Errorf("GHL's defaults: %+v", def)
 	}
 }
@@ -216,23 +226,44 @@ type countingLimiter struct {
 func (l *countingLimiter) Take(ctx context.Context, key string) (sandbox.RateStatus, error) {
 	l.mu.Lock()
 	l.takes++
+	err := l.err
 	l.mu.Unlock()
-	if l.err != nil {
-		return sandbox.RateStatus{}, l.err
+	if err != nil {
+		return sandbox.RateStatus{}, err
 	}
 	return l.RateLimiter.Take(ctx, key)
 }
 
+// Takes is the number of Take calls.
+func (l *countingLimiter) Takes() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.takes
+}
+
+// SetErr makes the limiter fail with err, or work when err is nil.
+func (l *countingLimiter) SetErr(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = err
+}
+
 func (l *countingLimiter) Peek(ctx context.Context, key string) (int, int, error) {
-	if l.err != nil {
-		return 0, 0, l.err
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	if err != nil {
+		return 0, 0, err
 	}
 	return l.RateLimiter.Peek(ctx, key)
 }
 
 func (l *countingLimiter) Clear(ctx context.Context) error {
-	if l.err != nil {
-		return l.err
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	return l.RateLimiter.Clear(ctx)
 }
@@ -267,8 +298,9 @@ func TestConfigLimiter(t *testing.T) {
 }
 
 // TestRateLimitFailOpen: a failing Limiter (Redis down) lets every request
-// through with the Idle headers, counts each failure, and warns once; the
-// admin API answers 500.
+// through with the Idle headers, counts each, and warns once; it is asked
+// once, the requests that follow within the pause are not made to wait for
+// it; the admin API answers 500.
 func TestRateLimitFailOpen(t *testing.T) {
 	lim := &countingLimiter{RateLimiter: sandbox.NewRateLimiter(sandbox.RateLimitConfig{Enabled: true, Burst: 5, Interval: time.Second, Daily: 8}, nil),
 		err: errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")}
@@ -277,8 +309,12 @@ func TestRateLimitFailOpen(t *testing.T) {
 	e := newTestEnv(t, func(c *sandbox.Config) {
 		c.Limiter, c.Registry, c.Logger = lim, reg, slog.New(slog.NewTextHandler(logs, nil))
 	})
+	start := time.Now()
 	for range 7 {
 		wantRateHeaders(t, e.do("GET", "/locations/"+e.L1, e.TokL1, nil).mustStatus(t, 200), 5, 8)
+	}
+	if lim.Takes() != 1 && time.Since(start) < 900*time.Millisecond {
+		t.Errorf("the limiter was asked %d times within the pause after its failure, want once", lim.Takes())
 	}
 	wantError(t, e.do("GET", "/_ghlkit/ratelimit?key=x", "", nil), 500, "Internal Server Error")
 	wantError(t, e.do("DELETE", "/_ghlkit/ratelimit", "", nil), 500, "Internal Server Error")
@@ -299,6 +335,58 @@ func TestRateLimitFailOpen(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "fail open"); n != 1 || !strings.Contains(logs.String(), "connection refused") {
 		t.Errorf("%d fail-open warnings, want 1 naming the error:\n%s", n, logs.String())
+	}
+}
+
+// TestRateLimitPause: after a failure the server stops asking the
+// Limiter for a second, letting requests through (and counting them) as
+// when it fails; then one request asks it again: a failure pauses it once
+// more, a success resumes limiting.
+func TestRateLimitPause(t *testing.T) {
+	lim := &countingLimiter{RateLimiter: sandbox.NewRateLimiter(sandbox.RateLimitConfig{Enabled: true, Burst: 5, Interval: time.Second, Daily: 8}, nil)}
+	lim.SetErr(errors.New("dial tcp 127.0.0.1:6379: connect: connection refused"))
+	reg := prometheus.NewRegistry()
+	e := newTestEnv(t, func(c *sandbox.Config) {
+		c.Limiter, c.Registry, c.Logger = lim, reg, slog.New(slog.DiscardHandler)
+	})
+	get := func() *response {
+		t.Helper()
+		return e.do("GET", "/locations/"+e.L1, e.TokL1, nil)
+	}
+	// burst sends n requests, all let through untouched; the limiter must
+	// be asked want times in all, unless the requests outlasted the pause.
+	burst := func(what string, n, want int) {
+		t.Helper()
+		start := time.Now()
+		for range n {
+			wantRateHeaders(t, get().mustStatus(t, 200), 5, 8)
+		}
+		if got := lim.Takes(); got != want && time.Since(start) < 800*time.Millisecond {
+			t.Fatalf("%s: the limiter was asked %d times in all, want %d", what, got, want)
+		}
+	}
+	burst("failing", 10, 1)
+	time.Sleep(1100 * time.Millisecond)
+	burst("still failing after the pause", 10, 2)
+	time.Sleep(1100 * time.Millisecond)
+	lim.SetErr(nil)
+	for i := range 5 {
+		wantRateHeaders(t, get().mustStatus(t, 200), 4-i, 7-i)
+	}
+	wantError(t, get(), 429, sandbox.MsgRateLimited)
+	if lim.Takes() != 8 {
+		t.Errorf("the limiter was asked %d times in all, want 8 (2 failing, then every request)", lim.Takes())
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "ghlkit_sandbox_ratelimit_errors_total" {
+			if n := mf.GetMetric()[0].GetCounter().GetValue(); n != 20 {
+				t.Errorf("requests let through counted %v, want 20", n)
+			}
+		}
 	}
 }
 

@@ -206,7 +206,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Limiter != nil {
 		cfg.RateLimit = cfg.Limiter.Config()
 	}
-	cfg.RateLimit = cfg.RateLimit.withDefaults()
+	cfg.RateLimit = cfg.RateLimit.WithDefaults()
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}

@@ -163,7 +163,11 @@ func (d dbTarget) checkExists(ctx context.Context) error {
 // sandbox's schema, opening it read-only so that nothing is written to a
 // file that turns out to be something else.
 func sqliteHasSandbox(ctx context.Context, path string) (bool, error) {
-	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?mode=ro&_pragma=busy_timeout(5000)")
+	uri, err := sqliteReadOnlyURI(path)
+	if err != nil {
+		return false, err
+	}
+	db, err := sql.Open("sqlite", uri)
 	if err != nil {
 		return false, err
 	}
@@ -171,6 +175,23 @@ func sqliteHasSandbox(ctx context.Context, path string) (bool, error) {
 	var n int
 	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'records')`).Scan(&n)
 	return n == 2, err
+}
+
+// sqliteReadOnlyURI is the SQLite URI that opens the file at path
+// read-only. The path is made absolute and escaped, since SQLite decodes
+// %HH in a URI and ends its path at ? or #: "file:"+path would open
+// another file for a name like a%41.db.
+func sqliteReadOnlyURI(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C:/…
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: "mode=ro&_pragma=busy_timeout(5000)"}
+	return u.String(), nil
 }
 
 // postgresHasSandbox reports whether the database at url has the sandbox's

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ghlkit/ghlkit/internal/gctune"
 	"github.com/ghlkit/ghlkit/sandbox"
@@ -43,14 +44,21 @@ type serveOptions struct {
 	log       *logOptions
 
 	// rateLimitRedis is --rate-limit-redis; redis its parsed options (nil:
-	// the budgets stay in memory).
+	// the budgets stay in memory). redisIgnored is set when the value came
+	// from the environment or the config file with --rate-limit off.
 	rateLimitRedis string
 	redis          *redis.Options
+	redisIgnored   bool
+
+	// flags are the command's flags, to tell the command line from the
+	// environment and the config file.
+	flags *pflag.FlagSet
 }
 
 // addServeFlags registers the server flags with the mode's defaults.
 func addServeFlags(cmd *cobra.Command, o *serveOptions, defaultSeed string) {
 	fs := cmd.Flags()
+	o.flags = fs
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	addDBFlag(fs, &o.db)
 	o.seed = newChoice(defaultSeed, "demo", "none")
@@ -64,7 +72,7 @@ func addServeFlags(cmd *cobra.Command, o *serveOptions, defaultSeed string) {
 	fs.IntVar(&o.burst, "rate-limit-burst", 100, "requests allowed per interval, per token or app and location")
 	fs.DurationVar(&o.interval, "rate-limit-interval", 10*time.Second, "burst interval")
 	fs.IntVar(&o.daily, "rate-limit-daily", 200_000, "requests allowed per UTC day, per token or app and location")
-	fs.StringVar(&o.rateLimitRedis, "rate-limit-redis", "", "share the rate-limit budgets of sandbox processes through this Redis: redis://[user:password@]host:port/db, or rediss:// for TLS (default: in memory, per process; prefer the env var GHLKIT_RATE_LIMIT_REDIS for a password)")
+	fs.StringVar(&o.rateLimitRedis, "rate-limit-redis", "", "share the rate-limit budgets of sandbox processes through this Redis (with --rate-limit on): redis://[user:password@]host:port/db, or rediss:// for TLS (default: in memory, per process; prefer the env var GHLKIT_RATE_LIMIT_REDIS for a password)")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of OAuth access tokens")
 	fs.StringVar(&o.baseURL, "base-url", "", "externally visible URL of the server (default: http:// and the bound address)")
 	fs.StringVar(&o.adminTok, "admin-token", "", "require this bearer token on the admin API under /_ghlkit/ (prefer the env var GHLKIT_ADMIN_TOKEN: flags show in ps)")
@@ -118,6 +126,17 @@ func (o *serveOptions) validate() (dbTarget, error) {
 	if o.redis, err = parseRedisURL(o.rateLimitRedis); err != nil {
 		return db, &usageError{err}
 	}
+	// With the limit off there are no budgets to share. Given on the
+	// command line, Redis is a mistake worth stopping for; from
+	// GHLKIT_RATE_LIMIT_REDIS or the config file it is standing
+	// configuration that a run with --rate-limit off need not unset: it is
+	// ignored, with a warning (serve).
+	if o.redis != nil && o.rateLimit.value == "off" {
+		if o.flags != nil && o.flags.Changed("rate-limit-redis") {
+			return db, usageErrorf("--rate-limit-redis needs --rate-limit on: with the rate limit off there are no budgets to share")
+		}
+		o.redis, o.redisIgnored = nil, true
+	}
 	return db, nil
 }
 
@@ -152,20 +171,37 @@ func redactRedisURL(v string) string {
 
 // openRateLimiter connects to --rate-limit-redis and returns its limiter
 // and a function closing the connection, or nil when the budgets stay in
-// memory.
-func (o *serveOptions) openRateLimiter(ctx context.Context, cfg sandbox.RateLimitConfig) (sandbox.Limiter, func(), error) {
+// memory. The client fails fast (redislimit.FailFast): with Redis down a
+// request waits for one refused dial, not for redislimit.DefaultTimeout.
+func (o *serveOptions) openRateLimiter(ctx context.Context, cfg sandbox.RateLimitConfig, log *slog.Logger) (sandbox.Limiter, func(), error) {
 	if o.redis == nil {
 		return nil, func() {}, nil
 	}
-	rdb := redis.NewClient(o.redis)
+	redis.SetLogger(redisLogger{log})
+	rdb := redis.NewClient(redislimit.FailFast(o.redis))
 	lim := redislimit.New(rdb, cfg, redislimit.Options{})
 	cctx, cancel := context.WithTimeout(ctx, redisOpenTimeout)
 	defer cancel()
 	if err := lim.Check(cctx); err != nil {
 		_ = rdb.Close()
+		if redis.IsReadOnlyError(err) {
+			return nil, nil, fmt.Errorf("cannot use Redis at %s (--rate-limit-redis): %w", redactRedisURL(o.rateLimitRedis), err)
+		}
 		return nil, nil, fmt.Errorf("cannot reach Redis at %s (--rate-limit-redis): %w", redactRedisURL(o.rateLimitRedis), err)
 	}
 	return lim, func() { _ = rdb.Close() }, nil
+}
+
+// redisLogger passes go-redis's own messages ("failed to dial", …) to the
+// server's log at debug level. go-redis would print them on stderr as
+// plain text, whatever --log-format, once per request while Redis is down;
+// the limiter's warning (at most every 10 s) reports that already.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if l.log.Enabled(ctx, slog.LevelDebug) {
+		l.log.DebugContext(ctx, strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "), "component", "go-redis")
+	}
 }
 
 // checkListen accepts host:port with a numeric port (host may be empty).
@@ -198,6 +234,9 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 	}
 	log := o.log.logger(c.stderr)
 	log.Debug("garbage collector", "gogc", gctune.Apply())
+	if o.redisIgnored {
+		log.Warn("ignoring the Redis of GHLKIT_RATE_LIMIT_REDIS or the config file's rate-limit-redis: the rate limit is off", "redis", redactRedisURL(o.rateLimitRedis))
+	}
 	started := time.Now()
 	defer func() {
 		// A signal during start-up (opening, migrating, seeding) is a
@@ -221,6 +260,15 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 		baseURL = "http://" + reachableAddr(addr)
 	}
 
+	// Redis before the database: an unreachable one fails the start
+	// before a new database is created.
+	rateLimit := sandbox.RateLimitConfig{Enabled: o.rateLimit.value == "on", Burst: o.burst, Interval: o.interval, Daily: o.daily}
+	limiter, closeLimiter, err := o.openRateLimiter(ctx, rateLimit, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+
 	st, err := db.open(ctx, log)
 	if err != nil {
 		return err
@@ -242,12 +290,6 @@ func serve(ctx context.Context, c *cli, o *serveOptions) (err error) {
 		}
 	}
 
-	rateLimit := sandbox.RateLimitConfig{Enabled: o.rateLimit.value == "on", Burst: o.burst, Interval: o.interval, Daily: o.daily}
-	limiter, closeLimiter, err := o.openRateLimiter(ctx, rateLimit)
-	if err != nil {
-		return err
-	}
-	defer closeLimiter()
 	srv, err := sandbox.NewServer(sandbox.Config{
 		Store:      st,
 		Logger:     log,

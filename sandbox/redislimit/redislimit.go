@@ -2,7 +2,7 @@
 // that any number of sandbox processes behind a load balancer spend one
 // budget per key instead of each allowing the full one:
 //
-//	rdb := redis.NewClient(opt)
+//	rdb := redis.NewClient(redislimit.FailFast(opt))
 //	lim := redislimit.New(rdb, sandbox.RateLimitConfig{Enabled: true}, redislimit.Options{})
 //	srv, err := sandbox.NewServer(sandbox.Config{Store: st, Limiter: lim})
 //
@@ -28,12 +28,15 @@
 // hosts — since a skewed process opens windows early or late by its skew.
 //
 // Errors (Redis down, or slower than Options.Timeout) are returned; the
-// sandbox server then fails open (see sandbox.Limiter).
+// sandbox server then fails open (see sandbox.Limiter). Give the client
+// FailFast's options: with go-redis's defaults a Redis that is down makes
+// each request wait for five dial attempts, and one that hangs for the
+// client's read timeout, whatever Options.Timeout says.
 package redislimit
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
 	"fmt"
 	"strconv"
 	"strings"
@@ -240,19 +243,72 @@ func (l *Limiter) clear(ctx context.Context, c redis.Cmdable) error {
 	}
 }
 
-// Check verifies that Redis answers and runs the scripts (loading them,
-// so the first requests need no EVAL fallback): call it at start to fail
-// fast on a wrong address, password or a server without scripting. Unlike
-// the other methods it is bounded by ctx alone, as a first connection may
-// take longer than Options.Timeout.
+// Check verifies that Redis answers and lets the limiter write: it loads
+// the scripts (so the first requests need no EVAL fallback) and counts one
+// request on a probe key of its own, deleted at once and set to expire
+// within an interval anyway. Call it at start to fail fast on a wrong
+// address or password, a server without scripting, or a read-only
+// replica, which would answer every Take with an error, so that the
+// server, failing open, would never limit anything. Unlike the other
+// methods it is bounded by ctx alone, as a first connection may take
+// longer than Options.Timeout.
 func (l *Limiter) Check(ctx context.Context) error {
 	for _, s := range []*redis.Script{takeScript, peekScript} {
 		if err := s.Load(ctx, l.rdb).Err(); err != nil {
 			return fmt.Errorf("redislimit: %w", err)
 		}
 	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	probe := l.Key(fmt.Sprintf("check:%x", b))
+	// The probe's clock is one second before a UTC midnight, so that the
+	// key's expiry (the later of the interval window's end and midnight)
+	// is at most an interval away should the DEL below not happen.
+	now := strconv.FormatInt(probeMidnight.Add(-time.Second).UnixMilli(), 10)
+	if _, err := ints(takeScript.Run(ctx, l.rdb, []string{probe}, now, l.burst, l.interval, l.daily), 4); err != nil {
+		if redis.IsReadOnlyError(err) {
+			return fmt.Errorf("redislimit: Redis refuses writes (a read-only replica? give the master's address): %w", err)
+		}
+		return fmt.Errorf("redislimit: %w", err)
+	}
+	if err := l.rdb.Del(ctx, probe).Err(); err != nil {
+		return fmt.Errorf("redislimit: %w", err)
+	}
 	return nil
 }
+
+// probeMidnight is a UTC midnight for Check's probe clock.
+var probeMidnight = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FailFast sets the options of a Limiter's client that go-redis's
+// defaults leave unfit for a limiter on every request's path, unless they
+// are set already: one dial attempt per connection instead of five 100 ms
+// apart (DialerRetries), no command retries (MaxRetries -1), a dial
+// timeout of DialTimeout instead of 5 s, and ContextTimeoutEnabled, without
+// which a Redis that hangs holds a request for the client's ReadTimeout (5
+// s) rather than for Options.Timeout. With Redis down a request then waits
+// for one refused dial, not for Options.Timeout. It returns opt.
+//
+//	opt, err := redis.ParseURL(url)
+//	rdb := redis.NewClient(redislimit.FailFast(opt))
+func FailFast(opt *redis.Options) *redis.Options {
+	if opt.DialerRetries <= 0 {
+		opt.DialerRetries = 1
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = -1
+	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = DialTimeout
+	}
+	opt.ContextTimeoutEnabled = true
+	return opt
+}
+
+// DialTimeout is FailFast's dial timeout: long enough for a TLS handshake
+// across a region, short enough that a start on a host that drops packets
+// fails within seconds.
+const DialTimeout = 2 * time.Second
 
 // globEscape quotes SCAN MATCH's special characters.
 func globEscape(s string) string {
@@ -268,20 +324,12 @@ func globEscape(s string) string {
 
 // ints reads a script's answer: an array of n integers.
 func ints(cmd *redis.Cmd, n int) ([]int64, error) {
-	vals, err := cmd.Slice()
+	v, err := cmd.Int64Slice()
 	if err != nil {
 		return nil, err
 	}
-	if len(vals) != n {
-		return nil, fmt.Errorf("script answered %d values, want %d", len(vals), n)
+	if len(v) != n {
+		return nil, fmt.Errorf("script answered %d values, want %d", len(v), n)
 	}
-	out := make([]int64, n)
-	for i, v := range vals {
-		x, ok := v.(int64)
-		if !ok {
-			return nil, errors.New("script answered a non-integer")
-		}
-		out[i] = x
-	}
-	return out, nil
+	return v, nil
 }

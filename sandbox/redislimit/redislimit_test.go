@@ -5,6 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"math/big"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -213,7 +217,7 @@ func TestMatchesMemoryLimiter(t *testing.T) {
 		key := keys[n(int64(len(keys)))]
 		switch r := n(100); {
 		case r < 65:
-			want := mem.Allow(key)
+			want := take(t, mem, key)
 			if got := take(t, red, key); got != want {
 				t.Fatalf("step %d at %s, Take(%s): redis %+v, memory %+v", step, clk.Now().Format(time.RFC3339Nano), key, got, want)
 			}
@@ -224,7 +228,7 @@ func TestMatchesMemoryLimiter(t *testing.T) {
 				burstRefusals++
 			}
 		case r < 80:
-			wc, wd := mem.Usage(key)
+			wc, wd := peek(t, mem, key)
 			if c, d := peek(t, red, key); c != wc || d != wd {
 				t.Fatalf("step %d, Peek(%s): redis %d/%d, memory %d/%d", step, key, c, d, wc, wd)
 			}
@@ -359,16 +363,156 @@ func TestClear(t *testing.T) {
 	}
 }
 
-// TestCheck: Check passes on a live Redis and names the failure on a dead
-// address.
+// TestCheck: Check passes on a live Redis, leaving no key behind, and
+// names the failure on a dead address.
 func TestCheck(t *testing.T) {
-	l := newLimiter(t, newRedis(t), small, nil)
+	rdb := newRedis(t)
+	l := newLimiter(t, rdb, small, nil)
 	if err := l.Check(t.Context()); err != nil {
 		t.Errorf("Check: %v", err)
 	}
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	if keys := rdb.Keys(t.Context(), l.Prefix()+"*").Val(); len(keys) != 0 {
+		t.Errorf("Check left keys behind: %v", keys)
+	}
+	dead := redis.NewClient(redislimit.FailFast(&redis.Options{Addr: closedAddr(t)}))
 	defer dead.Close()
 	if err := redislimit.New(dead, small, redislimit.Options{}).Check(t.Context()); err == nil {
 		t.Error("Check on a dead address passed")
 	}
+}
+
+// TestCheckReadOnly: a read-only replica loads scripts and answers reads,
+// but refuses every Take; Check must fail on it, saying why.
+func TestCheckReadOnly(t *testing.T) {
+	rdb := redis.NewClient(redislimit.FailFast(&redis.Options{Addr: startReplica(t)}))
+	defer rdb.Close()
+	err := redislimit.New(rdb, small, redislimit.Options{}).Check(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "read-only replica") || !redis.IsReadOnlyError(err) {
+		t.Errorf("Check on a read-only replica: %v, want a READONLY error naming the replica", err)
+	}
+}
+
+// TestFailFast: with FailFast's options a Take on a Redis that is down
+// fails at once, not after go-redis's five dial attempts (400 ms of
+// backoff); and one on a Redis that accepts connections but never answers
+// fails after Options.Timeout, not after the client's 5 s read timeout.
+// Neither needs a Redis.
+func TestFailFast(t *testing.T) {
+	down := redis.NewClient(redislimit.FailFast(&redis.Options{Addr: closedAddr(t)}))
+	defer down.Close()
+	l := redislimit.New(down, small, redislimit.Options{})
+	for i := range 3 {
+		start := time.Now()
+		if _, err := l.Take(t.Context(), "k"); err == nil {
+			t.Fatal("Take on a closed port passed")
+		}
+		if d := time.Since(start); d > 200*time.Millisecond {
+			t.Errorf("Take %d on a closed port took %s, want a single refused dial", i+1, d)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	hung := redis.NewClient(redislimit.FailFast(&redis.Options{Addr: ln.Addr().String()}))
+	defer hung.Close()
+	l = redislimit.New(hung, small, redislimit.Options{Timeout: 200 * time.Millisecond})
+	start := time.Now()
+	if _, err := l.Take(t.Context(), "k"); err == nil {
+		t.Fatal("Take on a Redis that never answers passed")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Take on a Redis that never answers took %s, want about the 200 ms timeout", d)
+	}
+
+	opt := redislimit.FailFast(&redis.Options{MaxRetries: 2, DialTimeout: time.Second, DialerRetries: 3})
+	if opt.MaxRetries != 2 || opt.DialTimeout != time.Second || opt.DialerRetries != 3 || !opt.ContextTimeoutEnabled {
+		t.Errorf("FailFast on options already set: MaxRetries %d, DialTimeout %s, DialerRetries %d, ContextTimeoutEnabled %t; want 2, 1s, 3, true",
+			opt.MaxRetries, opt.DialTimeout, opt.DialerRetries, opt.ContextTimeoutEnabled)
+	}
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startReplica starts a throwaway redis-server, a replica of a master that
+// does not exist (so read-only, and touching no other Redis), on a port of
+// 18350-18359, and returns its address. It skips the test when
+// redis-server is not installed.
+func startReplica(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed")
+	}
+	for port := 18350; port <= 18359; port++ {
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--replicaof", "127.0.0.1", "1",
+			"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", "")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		stop := func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if replicaUp(t, addr, cmd.Process.Pid, exited) {
+			t.Cleanup(stop)
+			return addr
+		}
+		stop()
+	}
+	t.Skip("no free port in 18350-18359 for a redis-server replica")
+	return ""
+}
+
+// replicaUp waits for the redis-server of process pid to answer on addr:
+// false when it exits first (another holds the port) or takes over 5 s.
+func replicaUp(t *testing.T, addr string, pid int, exited <-chan struct{}) bool {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1})
+	defer rdb.Close()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
+		if info, err := rdb.Info(t.Context(), "server").Result(); err == nil && strings.Contains(info, "process_id:"+strconv.Itoa(pid)+"\r\n") {
+			return true
+		}
+	}
+	return false
 }
